@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/amqptop/amqptop/causes"
+	"github.com/amqptop/amqptop/model"
+)
+
+const explainUsage = `Usage: amqptop explain [--json] [--together] [--rules FILE] [TEXT…]
+
+Diagnoses pasted client errors, close texts or broker log entries. Each
+argument is one text; with no arguments, stdin is read one text per line,
+and a broker log entry spanning several lines is kept together.
+--together treats all the texts as evidence of one close (for example a
+client's error and the broker's log entry about the same connection).
+
+Flags:
+`
+
+func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var c config
+	fs, _ := flagSet("explain", &c, nil, stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object per diagnosis")
+	together := fs.Bool("together", false, "diagnose all texts as one close")
+	fs.Usage = func() { fmt.Fprint(stderr, explainUsage); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if err.Error() == "flag: help requested" {
+			return &exitStatus{code: exitOK}
+		}
+		return &exitStatus{code: exitUsage}
+	}
+	kb, err := knowledgeBase(c.rules)
+	if err != nil {
+		return err
+	}
+	texts := fs.Args()
+	if len(texts) == 0 {
+		if texts, err = readTexts(stdin); err != nil {
+			return err
+		}
+	}
+	var items []explained
+	if *together && len(texts) > 0 {
+		items = []explained{diagnoseTexts(kb, texts)}
+	} else {
+		for _, t := range texts {
+			items = append(items, diagnoseTexts(kb, []string{t}))
+		}
+	}
+	if len(items) == 0 {
+		return &exitStatus{code: exitNoInput, msg: "explain: nothing to diagnose (pass texts as arguments or on stdin)"}
+	}
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	for i, it := range items {
+		if *asJSON {
+			b, _ := json.Marshal(it.jsonForm())
+			fmt.Fprintf(out, "%s\n", b)
+			continue
+		}
+		if i > 0 {
+			out.WriteString("\n")
+		}
+		it.write(out, 80)
+	}
+	return nil
+}
+
+// readTexts splits stdin into texts: one per line, a broker log entry's
+// lines kept together, blank lines ignored.
+func readTexts(r io.Reader) ([]string, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	var g model.LogGrouper
+	var out []string
+	add := func(ls []model.LogLine) {
+		for _, l := range ls {
+			if t := strings.TrimSpace(l.Prefix + l.Text); t != "" {
+				out = append(out, strings.TrimSpace(joinPrefixed(l)))
+			}
+		}
+	}
+	for sc.Scan() {
+		add(g.Add(sc.Text()))
+	}
+	add(g.Flush())
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading stdin: %w (lines longer than 4 MiB are not supported)", err)
+	}
+	return out, nil
+}
+
+// joinPrefixed gives back an entry as one text: its prefix, then its lines.
+func joinPrefixed(l model.LogLine) string {
+	if l.Prefix == "" {
+		return l.Text
+	}
+	return l.Prefix + l.Text
+}
+
+// explained is one diagnosis with the texts it was made from.
+type explained struct {
+	inputs []string
+	ev     model.Evidence
+	d      model.Diagnosis
+	origin string
+}
+
+var reReplyText = regexp.MustCompile(`^[A-Z_]{5,} - `)
+
+// evidenceOf sorts a pasted text into the broker's words, a reply text or
+// a client's error.
+func evidenceOf(s string) (model.Evidence, string) {
+	s = strings.TrimSpace(s)
+	if _, ok := model.ParseLogLine(strings.SplitN(s, "\n", 2)[0]); ok {
+		var lines []string
+		for _, line := range strings.Split(s, "\n") {
+			if ll, ok := model.ParseLogLine(line); ok {
+				lines = append(lines, ll.Text)
+			} else {
+				lines = append(lines, line)
+			}
+		}
+		return model.Evidence{Log: []string{strings.Join(lines, "\n")}}, "broker log"
+	}
+	if _, ok := model.ParseConnLog(s); ok {
+		return model.Evidence{Log: []string{s}}, "broker log"
+	}
+	if reReplyText.MatchString(s) {
+		code, _ := model.CodeOf(s[:strings.Index(s, " - ")])
+		return model.Evidence{Code: code, Text: s, ByServer: true}, "reply text"
+	}
+	return model.Evidence{Client: s}, "client"
+}
+
+func diagnoseTexts(kb *causes.Base, texts []string) explained {
+	it := explained{inputs: texts}
+	var origins []string
+	for _, t := range texts {
+		ev, origin := evidenceOf(t)
+		origins = append(origins, origin)
+		it.ev.Log = append(it.ev.Log, ev.Log...)
+		if it.ev.Client == "" {
+			it.ev.Client = ev.Client
+		}
+		if it.ev.Text == "" {
+			it.ev.Code, it.ev.Text, it.ev.ByServer = ev.Code, ev.Text, ev.ByServer
+		}
+	}
+	it.origin = strings.Join(origins, " + ")
+	it.d = kb.Diagnose(it.ev)
+	if !it.d.Recognised() && it.ev.Client != "" && len(it.ev.Log) == 0 {
+		// An unlabelled text may be a line of the broker's log without its
+		// prefix: try it as the broker's words, but don't claim certainty.
+		alt := it.ev
+		alt.Log = []string{alt.Client}
+		if d := kb.Diagnose(alt); d.Recognised() {
+			if d.Confidence > model.ConfMedium {
+				d.Confidence = model.ConfMedium
+			}
+			d.Notes = append(d.Notes, "read as a line of the broker's log (it was not recognised as a client's error)")
+			it.d, it.origin = d, "broker log?"
+		}
+	}
+	return it
+}
+
+type explainJSON struct {
+	Input       []string       `json:"input"`
+	Origin      string         `json:"origin"`
+	Cause       *model.Cause   `json:"cause"`
+	Confidence  string         `json:"confidence"`
+	Code        int            `json:"code,omitempty"`
+	CodeName    string         `json:"code_name,omitempty"`
+	CodeMeaning string         `json:"code_meaning,omitempty"`
+	Matched     []string       `json:"matched,omitempty"`
+	Notes       []string       `json:"notes,omitempty"`
+	Evidence    model.Evidence `json:"evidence"`
+}
+
+func (it explained) jsonForm() explainJSON {
+	return explainJSON{Input: it.inputs, Origin: it.origin, Cause: it.d.Cause, Confidence: it.d.Confidence.String(),
+		Code: it.d.Code, CodeName: it.d.CodeName, CodeMeaning: it.d.CodeMeaning, Matched: it.d.Matched,
+		Notes: it.d.Notes, Evidence: it.ev}
+}
+
+// write prints a diagnosis for people, wrapped at width.
+func (it explained) write(w io.Writer, width int) {
+	for _, in := range it.inputs {
+		for i, line := range strings.Split(safeText2(in), "\n") {
+			mark := "▸ "
+			if i > 0 {
+				mark = "  "
+			}
+			fmt.Fprintln(w, mark+line)
+		}
+	}
+	d := it.d
+	field := func(name, text string) {
+		writeWrapped(w, fmt.Sprintf("  %-12s", name), text, width)
+	}
+	if d.Cause == nil {
+		field("cause", "not recognised")
+	} else {
+		field("cause", fmt.Sprintf("%s — %s  [confidence: %s]", d.Cause.ID, d.Cause.Title, d.Confidence))
+	}
+	if d.Code != 0 {
+		field("code", strings.TrimSpace(fmt.Sprintf("%d %s", d.Code, d.CodeName)))
+		if d.Cause == nil && d.CodeMeaning != "" {
+			field("means", d.CodeMeaning)
+		}
+	}
+	field("read as", it.origin)
+	for _, m := range d.Matched {
+		field("matched", m)
+	}
+	for _, n := range d.Notes {
+		field("note", n)
+	}
+	if c := d.Cause; c != nil {
+		field("happened", c.Happened)
+		for i, x := range c.Why {
+			field(pick(i == 0, "likely", ""), "• "+x)
+		}
+		for i, x := range c.Do {
+			field(pick(i == 0, "do", ""), fmt.Sprintf("%d. %s", i+1, x))
+		}
+		for i, x := range c.DeadEnds {
+			field(pick(i == 0, "won't help", ""), "✗ "+x.Action+": "+x.Why)
+		}
+		for i, x := range c.Docs {
+			field(pick(i == 0, "docs", ""), x)
+		}
+	}
+}
+
+func pick(first bool, a, b string) string {
+	if first {
+		return a
+	}
+	return b
+}
+
+// safeText2 is safeText that keeps newlines.
+func safeText2(s string) string {
+	parts := strings.Split(s, "\n")
+	for i, p := range parts {
+		parts[i] = safeText(p)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// writeWrapped writes text after a label, wrapping at width with a
+// hanging indent.
+func writeWrapped(w io.Writer, label, text string, width int) {
+	indent := strings.Repeat(" ", len([]rune(label)))
+	avail := width - len([]rune(label))
+	if avail < 20 {
+		avail = 20
+	}
+	line := ""
+	first := true
+	flush := func() {
+		if first {
+			fmt.Fprintln(w, label+line)
+			first = false
+		} else {
+			fmt.Fprintln(w, indent+line)
+		}
+		line = ""
+	}
+	for _, word := range strings.Fields(safeText(text)) {
+		if line != "" && len([]rune(line))+1+len([]rune(word)) > avail {
+			flush()
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	flush()
+}
+
+func runCauses(args []string, stdout, stderr io.Writer) error {
+	var c config
+	fs, _ := flagSet("causes", &c, nil, stderr)
+	asJSON := fs.Bool("json", false, "print the whole knowledge base as JSON")
+	if err := fs.Parse(args); err != nil {
+		return &exitStatus{code: exitUsage}
+	}
+	kb, err := knowledgeBase(c.rules)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(kb.All())
+	}
+	for _, cs := range kb.All() {
+		fmt.Fprintf(stdout, "%-24s %-10s %-6s %s\n", cs.ID, cs.Scope, cs.Severity, cs.Title)
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+package model
+
+import "fmt"
+
+// Evidence is everything known about one close, from every source, handed
+// to the Diagnoser.
+type Evidence struct {
+	Scope  string   `json:"scope,omitempty"`  // "connection" or "channel"
+	Code   int      `json:"code,omitempty"`   // reply code, when known
+	Text   string   `json:"text,omitempty"`   // reply text (e.g. "CONNECTION_FORCED - Closed via management plugin")
+	Log    []string `json:"log,omitempty"`    // the broker's log entries about this close (message text)
+	Client string   `json:"client,omitempty"` // the close as a client library printed it
+	// Context at the time of the close.
+	Alarm    bool `json:"alarm,omitempty"`     // a resource alarm was in force on the connection's node
+	Restart  bool `json:"restart,omitempty"`   // the connection's node was stopping or restarting
+	ByServer bool `json:"by_server,omitempty"` // the broker sent the close frame
+	Vanished bool `json:"vanished,omitempty"`  // only seen as gone (API snapshot or event exchange), no reason
+}
+
+// Empty reports whether there is nothing to diagnose.
+func (e Evidence) Empty() bool {
+	return e.Code == 0 && e.Text == "" && len(e.Log) == 0 && e.Client == ""
+}
+
+// Confidence says how sure a diagnosis is.
+type Confidence uint8
+
+// Confidence levels.
+const (
+	ConfNone   Confidence = iota // not recognised
+	ConfLow                      // matched on the reply code or on context only
+	ConfMedium                   // matched on a client's text
+	ConfHigh                     // matched on the broker's own words
+)
+
+var confNames = [...]string{"none", "low", "medium", "high"}
+
+func (c Confidence) String() string {
+	if int(c) < len(confNames) {
+		return confNames[c]
+	}
+	return fmt.Sprintf("confidence(%d)", c)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (c Confidence) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (c *Confidence) UnmarshalText(b []byte) error {
+	for i, n := range confNames {
+		if n == string(b) {
+			*c = Confidence(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown confidence %q", b)
+}
+
+// DeadEnd is something people try that does not help, and why.
+type DeadEnd struct {
+	Action string `json:"action"`
+	Why    string `json:"why"`
+}
+
+// Cause is one entry of the root-cause knowledge base.
+type Cause struct {
+	ID       string    `json:"id"`
+	Title    string    `json:"title"`
+	Scope    string    `json:"scope"`    // connection, channel or client
+	Severity Severity  `json:"severity"` // how an event with this cause is shown
+	Happened string    `json:"happened"` // what happened, in one or two sentences
+	Why      []string  `json:"why"`      // likely causes
+	Do       []string  `json:"do"`       // what to do, in order
+	DeadEnds []DeadEnd `json:"dead_ends,omitempty"`
+	Docs     []string  `json:"docs,omitempty"`
+}
+
+// Ref returns the cause's id and title.
+func (c *Cause) Ref() *CauseRef {
+	if c == nil {
+		return nil
+	}
+	return &CauseRef{ID: c.ID, Title: c.Title}
+}
+
+// Diagnosis is the knowledge base's answer for one close.
+type Diagnosis struct {
+	Cause       *Cause     `json:"cause"` // nil: not recognised
+	Confidence  Confidence `json:"confidence"`
+	Code        int        `json:"code,omitempty"`         // the reply code the diagnosis trusts
+	CodeName    string     `json:"code_name,omitempty"`    // e.g. CONNECTION_FORCED
+	CodeMeaning string     `json:"code_meaning,omitempty"` // the generic meaning of that code
+	Matched     []string   `json:"matched,omitempty"`      // which evidence matched, e.g. `broker log: "missed heartbeats from client"`
+	Notes       []string   `json:"notes,omitempty"`        // e.g. a miscoded constant
+}
+
+// Recognised reports whether a cause was found.
+func (d *Diagnosis) Recognised() bool { return d != nil && d.Cause != nil }
+
+// Diagnoser matches the evidence of a close to a root cause.
+type Diagnoser interface {
+	Diagnose(Evidence) Diagnosis
+}

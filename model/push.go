@@ -1,0 +1,240 @@
+package model
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// applyBrokerEvent folds one event-exchange message into the state.
+func (s *State) applyBrokerEvent(x BrokerEvent) {
+	h := x.Headers
+	switch x.Key {
+	case "connection.created":
+		c := connFromHeaders(h)
+		if c.Name == "" {
+			return
+		}
+		s.created[c.Name] = c
+		if c.PID != "" {
+			s.pids[c.PID] = c.Name
+		}
+		s.upsertConn(c, x.Source, x.Time)
+	case "connection.closed":
+		c := connFromHeaders(h)
+		if c.Name == "" && c.PID != "" {
+			c.Name = s.pids[c.PID]
+		}
+		s.noteClose(closeNote{key: c.Name, conn: c, src: x.Source, at: x.Time, ev: Evidence{Vanished: true},
+			line: x.Source.String() + ": connection.closed (the event exchange gives no reason)"})
+	case "channel.created":
+		s.channelCreated(x)
+	case "channel.closed":
+		pid := NormPID(HeaderString(h, "pid"))
+		k, ok := s.chpids[pid]
+		if !ok {
+			return
+		}
+		delete(s.chpids, pid)
+		s.noteClose(closeNote{key: closeKey(k.Conn, k.Number), conn: Connection{Name: k.Conn}, channel: k.Number,
+			src: x.Source, at: x.Time, ev: Evidence{Vanished: true}, line: x.Source.String() + ": channel.closed"})
+	case "user.authentication.failure":
+		s.authFailure(x)
+	case "alarm.set", "alarm.cleared":
+		kind := HeaderString(h, "source")
+		if kind != "memory" && kind != "disk" {
+			kind = strings.TrimSuffix(kind, "_alarm")
+		}
+		node := HeaderString(h, "node")
+		if node == "" {
+			return
+		}
+		s.alarmChange(x.Time, x.Source, node, kind, x.Key == "alarm.set")
+	}
+}
+
+// connFromHeaders reads a connection.created / connection.closed event.
+func connFromHeaders(h map[string]any) Connection {
+	props := ParseClientProps(h["client_properties"])
+	c := Connection{
+		Name:     HeaderString(h, "name"),
+		PID:      NormPID(HeaderString(h, "pid")),
+		Node:     HeaderString(h, "node"),
+		User:     HeaderString(h, "user"),
+		Vhost:    HeaderString(h, "vhost"),
+		Client:   HeaderString(h, "user_provided_name"),
+		Protocol: HeaderString(h, "protocol"),
+		TLS:      HeaderBool(h, "ssl"),
+		Product:  props.Product,
+		Version:  props.Version,
+		Platform: props.Platform,
+		State:    StateRunning,
+	}
+	if c.Client == "" {
+		c.Client = props.ConnectionName
+	}
+	c.Capabilities = props.Capabilities
+	if host := HeaderString(h, "peer_host"); host != "" {
+		c.Peer = JoinHostPort(ErlIP(host), HeaderInt(h, "peer_port"))
+	} else if _, peer, _ := SplitConnName(c.Name); peer != "" {
+		c.Peer = peer
+	}
+	if _, ok := h["timeout"]; ok {
+		c.Heartbeat = time.Duration(HeaderInt(h, "timeout")) * time.Second
+	}
+	c.ChannelMax = int(HeaderInt(h, "channel_max"))
+	c.FrameMax = int(HeaderInt(h, "frame_max"))
+	c.ConnectedAt = HeaderTime(h, "connected_at")
+	if strings.HasPrefix(c.Protocol, "{") {
+		c.Protocol = "AMQP " + strings.ReplaceAll(strings.Trim(c.Protocol, "{}"), ",", "-")
+	}
+	return c
+}
+
+func (s *State) channelCreated(x BrokerEvent) {
+	h := x.Headers
+	name := HeaderString(h, "name") // "peer -> local (N)"
+	num := int(HeaderInt(h, "number"))
+	if i := strings.LastIndex(name, " ("); i > 0 {
+		if num == 0 {
+			num, _ = strconv.Atoi(strings.TrimSuffix(name[i+2:], ")"))
+		}
+		name = name[:i]
+	}
+	conn, _, _ := SplitConnName(name)
+	if conn == "" || num == 0 {
+		return
+	}
+	k := ChannelKey{conn, num}
+	if pid := NormPID(HeaderString(h, "pid")); pid != "" {
+		s.chpids[pid] = k
+	}
+	c := s.conns[conn]
+	if c == nil || c.Closed || s.chans[k] != nil {
+		return
+	}
+	s.chans[k] = &ChanView{Channel: Channel{Conn: conn, Number: num, Node: c.Node, User: c.User, Vhost: c.Vhost,
+		State: "running"}, FirstSeen: x.Time}
+	if !c.Probe {
+		e := s.connEvent(c, ChanOpened, x.Source, x.Time)
+		e.Channel = num
+		s.emit(e)
+	}
+}
+
+// authFailure turns user.authentication.failure into the close of the
+// refused connection.
+func (s *State) authFailure(x BrokerEvent) {
+	h := x.Headers
+	user := HeaderString(h, "name")
+	reason := HeaderString(h, "error")
+	peer := ""
+	if host := HeaderString(h, "peer_host"); host != "" {
+		peer = JoinHostPort(ErlIP(host), HeaderInt(h, "peer_port"))
+	}
+	name := HeaderString(h, "connection_name")
+	if name == "" {
+		name = peer + " (refused login)"
+	}
+	name, _, client := SplitConnName(name)
+	if reason == "" {
+		reason = "authentication failed"
+	}
+	s.noteClose(closeNote{key: name, conn: Connection{Name: name, User: user, Peer: peer, Client: client},
+		src: x.Source, at: x.Time, reason: true, why: "authentication failure: " + reason,
+		ev: Evidence{Code: 403, Log: []string{"user.authentication.failure: " + reason}}})
+}
+
+// applyLog folds one broker log entry into the state.
+func (s *State) applyLog(x LogEntry) {
+	cl, ok := ParseConnLog(x.Text)
+	if !ok {
+		s.logOnly(x)
+		return
+	}
+	name := cl.Name
+	if name == "" && cl.PID != "" {
+		name = s.pids[cl.PID]
+	}
+	if cl.PID != "" && name != "" {
+		s.pids[cl.PID] = name
+		if c := s.conns[name]; c != nil && c.PID == "" {
+			c.PID = cl.PID
+		}
+	}
+	conn := Connection{Name: name, Client: cl.Client, User: cl.User, Vhost: cl.Vhost, Peer: cl.Peer, Node: x.Node, PID: cl.PID}
+	note := closeNote{key: name, conn: conn, src: x.Source, at: x.Time, reason: true, why: oneLine(cl.Reason),
+		ev: Evidence{Log: []string{x.Text}, Code: cl.Code, Text: cl.ReplyText}}
+	switch cl.Kind {
+	case LogClosing, LogConnError:
+		s.noteClose(s.rekey(note))
+	case LogChannelError:
+		note.channel = cl.Channel
+		note.key = closeKey(name, cl.Channel)
+		s.noteClose(note)
+	case LogForced:
+		if containsFold(cl.Reason, "shutdown") {
+			s.markStopping(x.Node, x.Time)
+		}
+		if name == "" {
+			// Not yet joined to a name: wait for the entry that names it.
+			note.key = "pid:" + cl.PID
+			note.conn.Name = "pid " + cl.PID
+			note.reason = false
+		}
+		s.noteClose(s.rekey(note))
+	case LogVhostStopping:
+		node := cl.Node
+		if node == "" {
+			node = x.Node
+		}
+		s.markStopping(node, x.Time)
+		s.logOnly(x)
+	case LogAlarmSet, LogAlarmCleared:
+		node := cl.Node
+		if node == "" {
+			node = x.Node
+		}
+		s.alarmChange(x.Time, x.Source, node, cl.Alarm, cl.Kind == LogAlarmSet)
+	case LogAuthenticated:
+		if name != "" && s.conns[name] == nil {
+			conn.State = StateRunning
+			s.upsertConn(conn, x.Source, x.Time)
+		}
+	}
+}
+
+// rekey moves a close first known only by pid to its connection name once
+// a later entry names it.
+func (s *State) rekey(n closeNote) closeNote {
+	if n.conn.PID == "" || strings.HasPrefix(n.key, "pid:") {
+		return n
+	}
+	old := "pid:" + n.conn.PID
+	r := s.closes[old]
+	if r == nil {
+		return n
+	}
+	delete(s.closes, old)
+	if _, taken := s.closes[n.key]; !taken && !r.emitted {
+		r.key = n.key
+		r.conn = s.knownConn(n.conn.Name)
+		s.closes[n.key] = r
+		s.markConnClosed(r, n)
+	}
+	return n
+}
+
+// logOnly shows a warning or error entry that is not about one connection.
+func (s *State) logOnly(x LogEntry) {
+	lvl := NormLevel(x.Level)
+	if lvl != "warning" && lvl != "error" && lvl != "critical" {
+		return
+	}
+	sev := SevWarn
+	if lvl != "warning" {
+		sev = SevError
+	}
+	s.emit(Event{Time: x.Time, Type: BrokerLogged, Severity: sev, Source: x.Source, Node: x.Node,
+		Level: lvl, Text: oneLine(x.Text)})
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/amqptop/amqptop/model"
+)
+
+const watchUsage = `Usage: amqptop watch [flags]
+
+Headless: prints one line per event (--json: one JSON object per line, the
+schema is in the README) until --for passes, a --fail-on cause appears, or
+SIGINT/SIGTERM (then it flushes and exits 0).
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 a --fail-on cause appeared.
+
+Flags:
+`
+
+func runWatch(args, environ []string, stdout, stderr io.Writer) error {
+	var c config
+	fs, finish := flagSet("watch", &c, envFrom(environ), stderr)
+	fs.BoolVar(&c.json, "json", false, "print JSON Lines")
+	fs.DurationVar(&c.forDur, "for", 0, "stop after this much wall-clock time (0: until interrupted)")
+	failOn := fs.String("fail-on", "", "exit with status 3 as soon as one of these cause ids appears (comma separated)")
+	fs.Usage = func() { fmt.Fprint(stderr, watchUsage); fs.PrintDefaults() }
+	if err := parseFlags(fs, args, finish); err != nil {
+		return err
+	}
+	kb, err := knowledgeBase(c.rules)
+	if err != nil {
+		return err
+	}
+	for _, id := range strings.Split(*failOn, ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		if kb.Lookup(id) == nil {
+			return usageError{fmt.Errorf("--fail-on: unknown cause %q (amqptop causes lists them)", id)}
+		}
+		c.failOn = append(c.failOn, id)
+	}
+	srcs, err := feeds(&c)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if c.forDur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.forDur)
+		defer cancel()
+	}
+	return watch(ctx, &c, stateFor(&c, kb), srcs, stdout)
+}
+
+// watch runs the feeds into the state and prints every event until ctx
+// ends or a --fail-on cause appears.
+func watch(ctx context.Context, c *config, st *model.State, srcs []model.Feed, stdout io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	obs := make(chan model.Observation, 4096)
+	var wg sync.WaitGroup
+	for _, f := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = f.Run(ctx, func(o model.Observation) {
+				select {
+				case obs <- o:
+				case <-ctx.Done():
+				}
+			})
+		}()
+	}
+	defer wg.Wait()
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	defer out.Flush()
+	sink := textSink
+	if c.json {
+		sink = jsonSink
+	}
+	fail := map[string]bool{}
+	for _, id := range c.failOn {
+		fail[id] = true
+	}
+	write := func(evs []model.Event) error {
+		for i := range evs {
+			e := &evs[i]
+			if err := sink(out, e); err != nil {
+				return err
+			}
+			if e.Cause != nil && fail[e.Cause.ID] {
+				out.Flush()
+				return &exitStatus{code: exitFailOn, msg: fmt.Sprintf("fail-on: %s on %s at %s", e.Cause.ID, e.Subject(), e.Time.Format(time.RFC3339))}
+			}
+		}
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return write(st.Flush())
+		case o := <-obs:
+			if err := write(st.Apply(o)); err != nil {
+				return err
+			}
+			if len(obs) == 0 {
+				if err := out.Flush(); err != nil {
+					return fmt.Errorf("writing events: %w", err)
+				}
+			}
+		}
+	}
+}
+
+func jsonSink(w io.Writer, e *model.Event) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}
+
+// textSink writes one human line per event:
+// time severity type subject (user@vhost peer node) text → cause.
+func textSink(w io.Writer, e *model.Event) error {
+	var b strings.Builder
+	b.WriteString(e.Time.Local().Format("15:04:05.000"))
+	fmt.Fprintf(&b, " %-5s %-20s", strings.ToUpper(e.Severity.String()), e.Type)
+	if e.Update {
+		b.WriteString(" (update)")
+	}
+	if s := e.Subject(); s != "" {
+		b.WriteString(" " + s)
+	}
+	var where []string
+	if e.Vhost != "" {
+		where = append(where, e.User+"@"+e.Vhost)
+	}
+	if e.Peer != "" && e.Client != "" {
+		where = append(where, e.Peer)
+	}
+	if e.Node != "" && e.Node != e.Subject() {
+		where = append(where, e.Node)
+	}
+	if e.Channel != 0 {
+		where = append(where, fmt.Sprintf("ch %d", e.Channel))
+	}
+	if len(where) > 0 {
+		b.WriteString(" (" + strings.Join(where, " ") + ")")
+	}
+	text := e.Text
+	if e.Code != 0 && !strings.Contains(text, fmt.Sprint(e.Code)) {
+		text = strings.TrimSpace(fmt.Sprintf("%d %s", e.Code, text))
+	}
+	if text == "" && e.Type == model.ConnClosed {
+		text = "(no reason seen)"
+	}
+	switch {
+	case text != "" && e.Subject() == "":
+		b.WriteString(" " + safeText(text))
+	case text != "":
+		b.WriteString(": " + safeText(text))
+	}
+	if e.Downtime > 0 {
+		fmt.Fprintf(&b, " [down %s]", e.Downtime.Round(time.Millisecond))
+	}
+	if e.Cause != nil {
+		fmt.Fprintf(&b, " → %s (%s)", e.Cause.ID, e.Cause.Title)
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// safeText makes a text from the network inert on a terminal: control
+// characters (escape sequences included) are shown as \x.. escapes.
+func safeText(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
