@@ -67,10 +67,11 @@ func runWatch(args, environ []string, stdout, stderr io.Writer) error {
 // watch runs the feeds into the state and prints every event until ctx
 // ends or a --fail-on cause appears.
 func watch(ctx context.Context, c *config, st *model.State, srcs []model.Feed, stdout io.Writer) error {
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel: the feeds stop, then we return
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	obs := make(chan model.Observation, 4096)
-	var wg sync.WaitGroup
 	for _, f := range srcs {
 		wg.Add(1)
 		go func() {
@@ -83,7 +84,6 @@ func watch(ctx context.Context, c *config, st *model.State, srcs []model.Feed, s
 			})
 		}()
 	}
-	defer wg.Wait()
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
 	sink := textSink
