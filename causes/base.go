@@ -87,7 +87,7 @@ func (c *codeList) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		v, err := strconv.Atoi(n.Value)
 		if err != nil {
-			return fmt.Errorf("code %q is not a number", n.Value)
+			return &LineError{Line: n.Line, Msg: fmt.Sprintf("code %q is not a number", n.Value)}
 		}
 		*c = codeList{v}
 		return nil
@@ -149,7 +149,7 @@ func parse(name string, data []byte, base *Base) (*Base, error) {
 	if err := dec.Decode(&root); err != nil {
 		if m := reYAMLLine.FindStringSubmatch(err.Error()); m != nil {
 			n, _ := strconv.Atoi(m[1])
-			return nil, &LineError{name, n, m[2]}
+			return nil, &LineError{name, syntaxLine(data, n, m[2]), m[2]}
 		}
 		if errors.Is(err, io.EOF) {
 			return nil, &LineError{name, 0, "empty file: expected `causes:` (and optionally `codes:`)"}
@@ -158,6 +158,10 @@ func parse(name string, data []byte, base *Base) (*Base, error) {
 	}
 	var doc fileDoc
 	if err := root.Decode(&doc); err != nil {
+		var le *LineError
+		if errors.As(err, &le) {
+			return nil, &LineError{name, le.Line, le.Msg}
+		}
 		if m := reYAMLLine.FindStringSubmatch(err.Error()); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			return nil, &LineError{name, n, m[2]}
@@ -215,10 +219,33 @@ func parse(name string, data []byte, base *Base) (*Base, error) {
 	return out, nil
 }
 
+// syntaxLine finds the line of a YAML syntax error. The parser reports the
+// line where the enclosing block began ("line 1: did not find expected
+// key" for a bad indent on line 7), so find the shortest prefix of the
+// file, from that line on, that fails with the same message.
+func syntaxLine(data []byte, reported int, msg string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if reported < 1 || len(lines) > 2000 {
+		return reported
+	}
+	for k := reported; k <= len(lines); k++ {
+		var n yaml.Node
+		err := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n)
+		if err == nil {
+			continue
+		}
+		if m := reYAMLLine.FindStringSubmatch(err.Error()); m != nil && m[2] == msg {
+			return k
+		}
+	}
+	return reported
+}
+
 // checkKeys rejects unknown keys, which are nearly always typos.
 func checkKeys(name string, root *yaml.Node) error {
 	known := map[string]map[string]bool{
 		"top":   {"codes": true, "causes": true},
+		"code":  {"name": true, "meaning": true},
 		"cause": {"id": true, "title": true, "scope": true, "severity": true, "happened": true, "why": true, "do": true, "dead_ends": true, "docs": true, "match": true},
 		"rule":  {"log": true, "text": true, "client": true, "any": true, "not": true, "code": true, "context": true, "scope": true},
 	}
@@ -250,6 +277,13 @@ func checkKeys(name string, root *yaml.Node) error {
 		return err
 	}
 	for i := 0; i+1 < len(top.Content); i += 2 {
+		if top.Content[i].Value == "codes" {
+			for j := 1; j < len(top.Content[i+1].Content); j += 2 {
+				if err := check(top.Content[i+1].Content[j], "code"); err != nil {
+					return err
+				}
+			}
+		}
 		if top.Content[i].Value != "causes" {
 			continue
 		}

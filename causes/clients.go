@@ -2,6 +2,7 @@ package causes
 
 import (
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -26,12 +27,17 @@ var clientFormats = []struct {
 	{"java", regexp.MustCompile(`reply-code=(\d{3}), reply-text=(.*?)(?:, class-id=|\)\s*$|$)`)},
 	// .NET: code=320, text='CONNECTION_FORCED - …', classId=0, methodId=0
 	{"dotnet", regexp.MustCompile(`code=(\d{3}), text=['"]?(.*?)['"]?(?:, classId=|, cause=|$)`)},
-	// Node amqplib: Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - …"
-	{"node", regexp.MustCompile(`closed(?: by server)?: (\d{3}) \([A-Z-]+\) with message "((?:[^"\\]|\\.)*)"`)},
+	// Node amqplib: closeMessage, after "Connection closed: ", "Channel closed by
+	// server: ", "Handshake terminated by server: " or "Operation failed: QueueDeclare; ":
+	// 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - …"
+	{"node", regexp.MustCompile(`(?:: |; )(\d{3}) \([A-Z][A-Z-]+\) with message "((?:[^"\\]|\\.)*)"`)},
 	// py-amqp / kombu: (0, 0): (320) CONNECTION_FORCED - …
 	{"py-amqp", regexp.MustCompile(`\(\d+, \d+\): \((\d{3})\) (.*)$`)},
 	// pika: ConnectionClosedByBroker: (320, 'CONNECTION_FORCED - …')
 	{"pika", regexp.MustCompile(`\((\d{3}), (?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\)`)},
+	// pika repr, and inside ProbableAuthenticationError / ProbableAccessDeniedError:
+	// ConnectionClosedByBroker: (403) 'ACCESS_REFUSED - …'
+	{"pika", regexp.MustCompile(`\((\d{3})\) (?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")`)},
 	// Bunny and others: "connection closed by server (405) UNEXPECTED_FRAME"
 	{"generic", regexp.MustCompile(`\((\d{3})\)\s+([A-Z][A-Z_-]{4,}.*)$`)},
 	// php-amqplib, Elixir and bare: "320: CONNECTION_FORCED - …", "404 NOT_FOUND - …"
@@ -57,14 +63,29 @@ func readPrinted(s string) printed {
 		if m == nil {
 			continue
 		}
+		code, _ := strconv.Atoi(m[1])
+		if model.ReplyCodes[code] == "" {
+			// Not a reply code: an errno in the same shape, as in pika's
+			// "ConnectionResetError(104, 'Connection reset by peer')".
+			continue
+		}
 		p.library = f.lib
-		p.code, _ = strconv.Atoi(m[1])
+		p.code = code
 		p.reply = m[2]
 		if len(m) > 3 && p.reply == "" {
 			p.reply = m[3]
 		}
 		p.reply = strings.ReplaceAll(strings.TrimSpace(p.reply), `\"`, `"`)
 		break
+	}
+	if p.library == "" {
+		// The broker's reply text quoted whole, without a code: Bunny's
+		// "Connection-level error: UNEXPECTED_FRAME - …", php-amqplib's
+		// "ACCESS_REFUSED - …(0, 0)", Java's AuthenticationFailureException,
+		// the Erlang client's <<"NOT_FOUND - …">>.
+		if r := embeddedReply(s); r != "" {
+			p.library, p.reply = "verbatim", r
+		}
 	}
 	if p.library == "" {
 		// Last resort: a known reply code in parentheses, "… (320)".
@@ -80,6 +101,48 @@ func readPrinted(s string) printed {
 		p.constant = firstConstant(s)
 	}
 	return p
+}
+
+var reEmbedded = func() *regexp.Regexp {
+	var names []string
+	for _, n := range model.ReplyCodes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return regexp.MustCompile(`(?:^|[^A-Za-z0-9_])((?:` + strings.Join(names, "|") + `) - .*)$`)
+}()
+
+// rePHPSuffix is the "(class, method)" php-amqplib 3.x appends to a
+// connection's reply text.
+var rePHPSuffix = regexp.MustCompile(`\(\d+, \d+\)$`)
+
+// embeddedReply finds a broker reply text ("NAME - explanation") quoted
+// inside a client's error, and returns it without what the client wrapped
+// around it.
+func embeddedReply(s string) string {
+	loc := reEmbedded.FindStringSubmatchIndex(s)
+	if loc == nil {
+		return ""
+	}
+	r := s[loc[2]:loc[3]]
+	if i := strings.IndexByte(r, '\n'); i >= 0 {
+		r = r[:i]
+	}
+	// Quoted: up to the closing quote.
+	if loc[2] > 0 && (s[loc[2]-1] == '"' || s[loc[2]-1] == '\'') {
+		q := s[loc[2]-1]
+		for i := 0; i < len(r); i++ {
+			if r[i] == '\\' {
+				i++
+				continue
+			}
+			if r[i] == q {
+				r = r[:i]
+				break
+			}
+		}
+	}
+	return strings.TrimSpace(rePHPSuffix.ReplaceAllString(strings.TrimSpace(r), ""))
 }
 
 // firstConstant returns the first reply-code constant named in s, in its

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/amqptop/amqptop/model"
 )
@@ -80,6 +81,12 @@ func (b *Base) facts(ev model.Evidence) facts {
 	}
 	if pr.library == "go" && f.code == 501 && f.constant == "" {
 		f.notes = append(f.notes, "amqp091-go reports a lost socket as 501 FRAME_ERROR; the broker sent no close frame.")
+	}
+	if pr.library == "dotnet" && f.code == 541 && f.constant == "" && strings.Contains(f.client, "initiated by Library") {
+		f.notes = append(f.notes, "RabbitMQ.Client reports a lost socket as 541 \"Unexpected Exception\" initiated by Library; the broker sent no close frame.")
+	}
+	if pr.library == "go" && f.code == 403 && pr.reply == "no access to this vhost" {
+		f.notes = append(f.notes, "amqp091-go reports every refusal at connection.open as 403 \"no access to this vhost\"; the broker sent 530 NOT_ALLOWED with the real reason (a missing vhost, no permission, a connection limit), which is in its log.")
 	}
 	return f
 }
@@ -260,7 +267,11 @@ func orWhole(m, whole string) string {
 func quote(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 160 {
-		s = s[:157] + "…"
+		cut := 157
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // don't split a character
+		}
+		s = s[:cut] + "…"
 	}
 	return `"` + s + `"`
 }

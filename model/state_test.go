@@ -322,7 +322,7 @@ func TestEventExchangeConnections(t *testing.T) {
 	h := map[string]any{"name": connA, "pid": "<rabbit@a.1700000000.1234.0>", "node": "rabbit@a", "user": "billing", "vhost": "prod",
 		"timeout": int64(30), "peer_host": "{10,0,0,5}", "peer_port": int64(40001), "protocol": "{0,9,1}", "ssl": true,
 		"client_properties": []any{`{<<"product">>,longstr,<<"RabbitMQ">>}`, `{<<"connection_name">>,longstr,<<"billing-api">>}`},
-		"frame_max": int64(131072), "channel_max": int64(2047), "connected_at": int64(1700000000000)}
+		"frame_max":         int64(131072), "channel_max": int64(2047), "connected_at": int64(1700000000000)}
 	evs := script(st, snap(0), BrokerEvent{Meta: from(at(1), SourceEvents), Key: "connection.created", Headers: h})
 	op := ofType(evs, ConnOpened)
 	if len(op) != 1 {
