@@ -1,0 +1,49 @@
+# amqptop — make targets. `make` alone lists them.
+GO       ?= go
+BIN      ?= bin/amqptop
+PKGS     := ./...
+TESTFLAGS ?=
+
+.PHONY: help build demo run test test-short bench lint golden fuzz broker-start broker-stop clean
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/amqptop
+	$(GO) build -o $(BIN) .
+
+demo: build ## run the dashboard on the built-in demo (no broker needed)
+	./$(BIN) --demo
+
+run: build ## run the dashboard against AMQPTOP_URL (default amqp://guest:guest@localhost:5672/)
+	./$(BIN)
+
+test: ## all tests, integration tests against private RabbitMQ nodes included (CI runs this)
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 15m $(TESTFLAGS) $(PKGS)
+
+test-short: ## the fast tests only (no broker, no 60 s acceptance run)
+	$(GO) test -short -count=1 $(PKGS)
+
+bench: ## benchmarks (numbers go in the README)
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l .)" || { echo "gofmt:"; gofmt -l .; exit 1; }
+	$(GO) vet $(PKGS)
+
+golden: ## rewrite the UI's golden files after an intended change
+	$(GO) test ./ui/... -update
+
+fuzz: ## run each fuzz target for 60 s
+	$(GO) test ./causes -run '^$$' -fuzz FuzzDiagnose -fuzztime 60s
+	$(GO) test ./causes -run '^$$' -fuzz FuzzRules -fuzztime 60s
+
+broker-start: ## start a private dev broker (AMQP 35672, management 45672)
+	scripts/testbroker start
+
+broker-stop: ## stop the private dev broker
+	scripts/testbroker stop
+
+clean: ## remove build output
+	rm -rf bin
