@@ -34,8 +34,27 @@ type facts struct {
 	notes       []string
 }
 
+// maxEvidence bounds each text matched. The broker caps reply texts at 255
+// bytes and a close's log entry is a few lines; a longer text is a stack
+// trace or hostile input, and its head is where the close is named.
+const maxEvidence = 16 << 10
+
+func clip(s string) string {
+	if len(s) <= maxEvidence {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxEvidence], "")
+}
+
 func (b *Base) facts(ev model.Evidence) facts {
-	f := facts{ev: ev, logs: ev.Log, reply: strings.TrimSpace(ev.Text), client: strings.TrimSpace(ev.Client), code: ev.Code}
+	logs := ev.Log
+	for i, l := range logs {
+		if len(l) > maxEvidence {
+			logs = append([]string(nil), ev.Log...)
+			logs[i] = clip(l)
+		}
+	}
+	f := facts{ev: ev, logs: logs, reply: strings.TrimSpace(clip(ev.Text)), client: strings.TrimSpace(clip(ev.Client)), code: ev.Code}
 	f.replyBroker = f.reply != "" && (ev.ByServer || len(ev.Log) > 0 || ev.Client == "")
 	var pr printed
 	if f.client != "" {
@@ -131,7 +150,10 @@ func (b *Base) unrecognised(f facts) string {
 	return "not recognised: no entry of the knowledge base matches this text"
 }
 
-// match scores one rule: 0 when any of its conditions fails.
+// match scores one rule: 0 when any of its conditions fails. The cheap
+// conditions (scope, code, context) are checked before any pattern, the
+// `not` pattern only once the rest matched, and each pattern runs once per
+// text (scoring is unchanged; this only saves regexp work).
 func (f *facts) match(r *rule) (int, model.Confidence, []string) {
 	score := 0
 	conf := model.ConfLow
@@ -144,26 +166,29 @@ func (f *facts) match(r *rule) (int, model.Confidence, []string) {
 	if r.scope != "" && f.ev.Scope != "" && r.scope != f.ev.Scope {
 		return 0, 0, nil
 	}
-	if r.not != nil && f.anyMatches(r.not) {
+	if len(r.codes) > 0 && !containsInt(r.codes, f.code) {
 		return 0, 0, nil
-	}
-	if len(r.codes) > 0 {
-		if !containsInt(r.codes, f.code) {
-			return 0, 0, nil
-		}
-		score += wCode
-		why = append(why, fmt.Sprintf("code %d %s", f.code, model.ReplyCodes[f.code]))
 	}
 	for _, c := range r.context {
 		if !f.context(c) {
 			return 0, 0, nil
 		}
+	}
+	if len(r.codes) > 0 {
+		score += wCode
+		why = append(why, fmt.Sprintf("code %d %s", f.code, model.ReplyCodes[f.code]))
+	}
+	for _, c := range r.context {
 		score += wContext
 		why = append(why, "context: "+contextWords[c])
 	}
+	replyConf := model.ConfMedium
+	if f.replyBroker {
+		replyConf = model.ConfHigh
+	}
 	if r.log != nil {
-		m := firstMatch(r.log, f.logs)
-		if m == "" {
+		m, ok := firstMatch(r.log, f.logs)
+		if !ok {
 			return 0, 0, nil
 		}
 		score += wLog
@@ -171,48 +196,42 @@ func (f *facts) match(r *rule) (int, model.Confidence, []string) {
 		why = append(why, "broker: "+quote(m))
 	}
 	if r.text != nil {
-		m := r.text.FindString(f.reply)
-		if f.reply == "" || (m == "" && !r.text.MatchString(f.reply)) {
+		m, ok := find(r.text, f.reply)
+		if !ok {
 			return 0, 0, nil
 		}
 		score += wText
-		if f.replyBroker {
-			raise(model.ConfHigh)
-		} else {
-			raise(model.ConfMedium)
-		}
-		why = append(why, "reply text: "+quote(orWhole(m, f.reply)))
+		raise(replyConf)
+		why = append(why, "reply text: "+quote(m))
 	}
 	if r.client != nil {
-		m := r.client.FindString(f.client)
-		if f.client == "" || (m == "" && !r.client.MatchString(f.client)) {
+		m, ok := find(r.client, f.client)
+		if !ok {
 			return 0, 0, nil
 		}
 		score += wClient
 		raise(model.ConfMedium)
-		why = append(why, "client: "+quote(orWhole(m, f.client)))
+		why = append(why, "client: "+quote(m))
 	}
 	if r.any != nil {
-		switch {
-		case firstMatch(r.any, f.logs) != "":
+		if m, ok := firstMatch(r.any, f.logs); ok {
 			score += wLog
 			raise(model.ConfHigh)
-			why = append(why, "broker: "+quote(firstMatch(r.any, f.logs)))
-		case f.reply != "" && r.any.MatchString(f.reply):
+			why = append(why, "broker: "+quote(m))
+		} else if m, ok := find(r.any, f.reply); ok {
 			score += wText
-			if f.replyBroker {
-				raise(model.ConfHigh)
-			} else {
-				raise(model.ConfMedium)
-			}
-			why = append(why, "reply text: "+quote(orWhole(r.any.FindString(f.reply), f.reply)))
-		case f.client != "" && r.any.MatchString(f.client):
+			raise(replyConf)
+			why = append(why, "reply text: "+quote(m))
+		} else if m, ok := find(r.any, f.client); ok {
 			score += wClient
 			raise(model.ConfMedium)
-			why = append(why, "client: "+quote(orWhole(r.any.FindString(f.client), f.client)))
-		default:
+			why = append(why, "client: "+quote(m))
+		} else {
 			return 0, 0, nil
 		}
+	}
+	if r.not != nil && f.anyMatches(r.not) {
+		return 0, 0, nil
 	}
 	return score, conf, why
 }
@@ -242,26 +261,39 @@ func (f *facts) context(c string) bool {
 }
 
 func (f *facts) anyMatches(re *regexp.Regexp) bool {
-	return firstMatch(re, f.logs) != "" || (f.reply != "" && re.MatchString(f.reply)) || (f.client != "" && re.MatchString(f.client))
+	if _, ok := firstMatch(re, f.logs); ok {
+		return true
+	}
+	if _, ok := find(re, f.reply); ok {
+		return true
+	}
+	_, ok := find(re, f.client)
+	return ok
 }
 
-func firstMatch(re *regexp.Regexp, texts []string) string {
+// find runs re on s once: what matched (all of s for an empty match), and
+// whether it did. An empty s never matches.
+func find(re *regexp.Regexp, s string) (string, bool) {
+	if s == "" {
+		return "", false
+	}
+	loc := re.FindStringIndex(s)
+	if loc == nil {
+		return "", false
+	}
+	if loc[0] == loc[1] {
+		return s, true
+	}
+	return s[loc[0]:loc[1]], true
+}
+
+func firstMatch(re *regexp.Regexp, texts []string) (string, bool) {
 	for _, t := range texts {
-		if loc := re.FindStringIndex(t); loc != nil {
-			if loc[0] == loc[1] {
-				return t
-			}
-			return t[loc[0]:loc[1]]
+		if m, ok := find(re, t); ok {
+			return m, true
 		}
 	}
-	return ""
-}
-
-func orWhole(m, whole string) string {
-	if m == "" {
-		return whole
-	}
-	return m
+	return "", false
 }
 
 func quote(s string) string {
