@@ -171,7 +171,7 @@ func (s *State) markConnClosed(r *closeRec, n closeNote) {
 			delete(s.chans, k)
 		}
 	}
-	if !c.Probe {
+	if !c.Own {
 		s.noteReconnectClose(c.Connection, n.at)
 	}
 }

@@ -147,7 +147,7 @@ func (s *State) applyProbeConnected(x ProbeConnected) {
 	c := s.upsertConn(Connection{Name: x.Conn, Client: x.Client, User: x.User, Vhost: x.Vhost,
 		Peer: peer, Node: x.Node, Protocol: "AMQP 0-9-1", State: StateRunning, Heartbeat: x.Heartbeat,
 		ChannelMax: x.ChannelMax, FrameMax: x.FrameMax, ConnectedAt: x.Time, Product: "amqptop"}, x.Source, x.Time)
-	c.Probe = true
+	c.Probe, c.Own = true, true
 	s.emit(Event{Time: x.Time, Type: ProbeUp, Severity: SevInfo, Source: x.Source, Node: x.Node,
 		Conn: x.Conn, Client: x.Client, User: x.User, Vhost: x.Vhost, Peer: peer,
 		Heartbeat: x.Heartbeat, Downtime: down, Count: x.Attempt, Detail: x.Server})

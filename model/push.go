@@ -115,7 +115,7 @@ func (s *State) channelCreated(x BrokerEvent) {
 	}
 	s.chans[k] = &ChanView{Channel: Channel{Conn: conn, Number: num, Node: c.Node, User: c.User, Vhost: c.Vhost,
 		State: "running"}, FirstSeen: x.Time}
-	if !c.Probe {
+	if !c.Own {
 		e := s.connEvent(c, ChanOpened, x.Source, x.Time)
 		e.Channel = num
 		s.emit(e)

@@ -2,6 +2,7 @@ package model
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -137,6 +138,9 @@ func (s *State) snapConn(x MgmtSnapshot, n Connection) {
 		s.checkHeartbeatSetting(c, x)
 		return
 	}
+	if c.Probe && s.probe.Conn == n.Name && n.Node != "" {
+		s.probe.Node = n.Node
+	}
 	prev := c.Connection
 	keepPID := c.PID
 	c.Connection = n
@@ -228,27 +232,25 @@ func (s *State) upsertConn(n Connection, src Source, t time.Time) *ConnView {
 		mergeConn(&n, cr)
 	}
 	c := &ConnView{Connection: n, Source: src, FirstSeen: t, LastSeen: t, LastRecvAt: t}
-	if s.isProbeClient(n.Client) {
-		c.Probe = true
-	}
+	c.Own = s.isOwn(n.Client)
 	s.conns[n.Name] = c
 	if n.PID != "" {
 		s.pids[n.PID] = n.Name
 	}
-	if s.baseline || src != SourceManagement && src != SourceDemo || c.Probe {
+	if s.baseline || src != SourceManagement && src != SourceDemo || c.Own {
 		e := s.connEvent(c, ConnOpened, src, t)
 		e.Heartbeat = n.Heartbeat
 		e.Text = describeClient(n)
 		s.emit(e)
 	}
-	if !c.Probe {
+	if !c.Own {
 		s.noteReconnectOpen(c, t)
 	}
 	return c
 }
 
-func (s *State) isProbeClient(name string) bool {
-	return name != "" && len(name) >= len(s.opt.ProbeClient) && name[:len(s.opt.ProbeClient)] == s.opt.ProbeClient
+func (s *State) isOwn(name string) bool {
+	return name != "" && strings.HasPrefix(name, s.opt.OwnPrefix)
 }
 
 func describeClient(c Connection) string {
@@ -313,7 +315,7 @@ func (s *State) diffChannels(x MgmtSnapshot) {
 			continue // closed since; the list is older
 		}
 		s.chans[k] = &ChanView{Channel: ch, FirstSeen: x.Time}
-		if c.FirstSeen.Before(x.Time) && s.baseline && !c.Probe {
+		if c.FirstSeen.Before(x.Time) && s.baseline && !c.Own {
 			e := s.connEvent(c, ChanOpened, x.Source, x.Time)
 			e.Channel = k.Number
 			s.emit(e)

@@ -16,7 +16,7 @@ type Options struct {
 	FlapWindow      time.Duration // reconnects counted over this window (default 5m)
 	FlapCount       int           // this many reconnects in the window is flapping (default 3)
 	RestartWindow   time.Duration // closes this soon after a node stop count as shutdown (default 2m)
-	ProbeClient     string        // the probe's client-provided name prefix (default "amqptop-probe")
+	OwnPrefix       string        // client-provided names of amqptop's own connections (default "amqptop-")
 	ProbeWindow     int           // latency samples kept (default 300)
 }
 
@@ -38,8 +38,8 @@ func (o *Options) defaults() {
 	if o.ProbeWindow <= 0 {
 		o.ProbeWindow = 300
 	}
-	if o.ProbeClient == "" {
-		o.ProbeClient = "amqptop-probe"
+	if o.OwnPrefix == "" {
+		o.OwnPrefix = "amqptop-"
 	}
 	def(&o.ClosedTTL, 10*time.Minute)
 	def(&o.Settle, 2*time.Second)
@@ -60,6 +60,7 @@ type ConnView struct {
 	PrevSend   float64   // send rate of the previous snapshot
 	AtRisk     bool      // silent for longer than its heartbeat
 	Probe      bool      // amqptop's own probe
+	Own        bool      // one of amqptop's own connections (probe, event and log subscribers)
 	Closed     bool
 	ClosedAt   time.Time
 	Close      *Event // its connection.closed event, once emitted
