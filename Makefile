@@ -39,7 +39,7 @@ fuzz: ## run each fuzz target for 60 s
 	$(GO) test ./causes -run '^$$' -fuzz FuzzDiagnose -fuzztime 60s
 	$(GO) test ./causes -run '^$$' -fuzz FuzzRules -fuzztime 60s
 
-broker-start: ## start a private dev broker (AMQP 35672, management 45672)
+broker-start: ## start a private dev broker (AMQP 36672, management 46672)
 	scripts/testbroker start
 
 broker-stop: ## stop the private dev broker

@@ -193,12 +193,13 @@ func (w *World) forceClose(name string) {
 	if c == nil {
 		return
 	}
-	w.logf(c.node, "info", c.pid, "Closing connection %s because %q", c.pid, "Closed via management plugin")
-	w.after(5*time.Millisecond, func() {
-		w.logf(c.node, "error", c.pid, "Error on AMQP connection %s (%s, vhost: '%s', user: '%s', state: running), channel 0:\n operation none caused a connection exception connection_forced: %q",
-			c.pid, c.logName(), c.app.vhost, c.app.user, "Closed via management plugin")
-		w.gone(c, 6*time.Second)
-	})
+	// As 3.10 logs it: the connection's error, the management process's
+	// note, then the usual closing line.
+	w.logf(c.node, "error", c.pid, "Error on AMQP connection %s (%s, vhost: '%s', user: '%s', state: running), channel 0:\n operation none caused a connection exception connection_forced: %q",
+		c.pid, c.logName(), c.app.vhost, c.app.user, "Closed via management plugin")
+	w.gone(c, 6*time.Second)
+	w.logf(c.node, "info", "<0.1207.0>", "Closing connection %s because %q", c.pid, "Closed via management plugin")
+	w.logf(c.node, "info", c.pid, "closing AMQP connection %s (%s, vhost: '%s', user: '%s')", c.pid, c.logName(), c.app.vhost, c.app.user)
 }
 
 // memoryAlarm raises a memory alarm on the probe's node for d: every

@@ -183,6 +183,7 @@ var (
 	reForced  = regexp.MustCompile(`(?s)^Closing connection (<[\d.]+>) because (.*)$`)
 	reVhost   = regexp.MustCompile(`^Closing all connections in vhost '([^']*)' on node '([^']*)' because (.*)$`)
 	reAlarm   = regexp.MustCompile(`(?i)^(memory|disk) resource limit alarm (set|cleared) on node '?([^'\s]+?)'?\.?$`)
+	reAlarmCl = regexp.MustCompile(`(?i)^(memory|disk) resource limit alarm cleared (across the cluster|for dead node)`)
 	reAlarm2  = regexp.MustCompile(`(?i)^(memory|disk) resource limit alarm (set|cleared) (?:for|on) node '?([^'\s]+?)'?\.?\s`)
 	reAccept  = regexp.MustCompile(`^accepting AMQP connection (?:(<[\d.]+>) )?\((.*?)\)$`)
 	reAuthOK  = regexp.MustCompile(`^connection (?:(<[\d.]+>) )?\((.*?)\): user '([^']*)' authenticated and granted access to vhost '([^']*)'`)
@@ -235,6 +236,9 @@ func ParseConnLog(text string) (c ConnLog, ok bool) {
 	}
 	if m := reAlarm2.FindStringSubmatch(first); m != nil {
 		return alarmLog(m), true
+	}
+	if m := reAlarmCl.FindStringSubmatch(first); m != nil {
+		return ConnLog{Kind: LogAlarmCleared, Alarm: strings.ToLower(m[1])}, true // cluster-wide summary: no node
 	}
 	if m := reAccept.FindStringSubmatch(text); m != nil {
 		c.Kind, c.PID = LogAccepted, m[1]

@@ -101,6 +101,9 @@ func TestParseConnLog(t *testing.T) {
 			ConnLog{Kind: LogAlarmSet, Alarm: "memory", Node: "rabbit@mq-1"}},
 		{"disk resource limit alarm cleared on node 'rabbit@rmq-0.rmq.ns.svc.cluster.local'",
 			ConnLog{Kind: LogAlarmCleared, Alarm: "disk", Node: "rabbit@rmq-0.rmq.ns.svc.cluster.local"}},
+		{"memory resource limit alarm cleared across the cluster", ConnLog{Kind: LogAlarmCleared, Alarm: "memory"}},
+		{"memory resource limit alarm set on node 'amqptop-dev@localhost'.\n\n*** Publishers will be blocked until this alarm clears ***",
+			ConnLog{Kind: LogAlarmSet, Alarm: "memory", Node: "amqptop-dev@localhost"}},
 		{"connection <0.1113.0> (10.128.0.104:37148 -> 10.128.0.102:5672): user 'guest' authenticated and granted access to vhost '/'",
 			ConnLog{Kind: LogAuthenticated, PID: "<0.1113.0>", Name: "10.128.0.104:37148 -> 10.128.0.102:5672", Peer: "10.128.0.104:37148", User: "guest", Vhost: "/"}},
 	}

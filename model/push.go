@@ -191,11 +191,10 @@ func (s *State) applyLog(x LogEntry) {
 		s.markStopping(node, x.Time)
 		s.logOnly(x)
 	case LogAlarmSet, LogAlarmCleared:
-		node := cl.Node
-		if node == "" {
-			node = x.Node
+		if cl.Node == "" {
+			return // "cleared across the cluster": each node's own line says it
 		}
-		s.alarmChange(x.Time, x.Source, node, cl.Alarm, cl.Kind == LogAlarmSet)
+		s.alarmChange(x.Time, x.Source, cl.Node, cl.Alarm, cl.Kind == LogAlarmSet)
 	case LogAuthenticated:
 		if name != "" && s.conns[name] == nil {
 			conn.State = StateRunning
