@@ -57,7 +57,9 @@ func DialSilent(url, name string, heartbeat time.Duration) (*Silent, error) {
 func (s *Silent) Mute() { s.sock.muted.Store(true) }
 
 // Name is the broker's name for the connection.
-func (s *Silent) Name() string { return s.Conn.LocalAddr().String() + " -> " + s.Conn.RemoteAddr().String() }
+func (s *Silent) Name() string {
+	return s.Conn.LocalAddr().String() + " -> " + s.Conn.RemoteAddr().String()
+}
 
 // Flap connects as name, holds the connection for hold, drops the socket
 // without a close, and does it again, times times, waiting gap between.
