@@ -25,6 +25,8 @@ type config struct {
 
 	url, mgmtURL  string
 	noProbe       bool
+	noEvents      bool
+	noLogExchange bool
 	probeInterval time.Duration
 	heartbeat     time.Duration
 	poll          time.Duration
@@ -86,7 +88,9 @@ func flagSet(name string, c *config, e env, stderr io.Writer) (*flag.FlagSet, fu
 	fs.StringVar(&c.rules, "rules", e.str("AMQPTOP_RULES", ""), "extra knowledge-base entries (YAML, same format as causes.yaml): add or override causes")
 	fs.StringVar(&c.url, "url", e.str("AMQPTOP_URL", "amqp://guest:guest@localhost:5672/"), "AMQP URL of the broker (env AMQPTOP_URL)")
 	fs.StringVar(&c.mgmtURL, "mgmt-url", e.str("AMQPTOP_MGMT_URL", ""), "management API URL (default: the AMQP host on port 15672, same credentials; env AMQPTOP_MGMT_URL)")
-	fs.BoolVar(&c.noProbe, "no-probe", false, "strictly passive: open no probe connection")
+	fs.BoolVar(&c.noProbe, "no-probe", false, "open no probe connection (publishes nothing)")
+	fs.BoolVar(&c.noEvents, "no-events", false, "do not subscribe to the event exchange")
+	fs.BoolVar(&c.noLogExchange, "no-log-exchange", false, "do not subscribe to the log exchange")
 	fs.DurationVar(&c.probeInterval, "probe-interval", c.probeInterval, "how often the probe publishes")
 	fs.DurationVar(&c.heartbeat, "heartbeat", c.heartbeat, "the probe's requested heartbeat")
 	fs.DurationVar(&c.poll, "poll", c.poll, "management API poll interval (the broker refreshes its stats every 5s)")

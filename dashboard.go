@@ -1,10 +1,89 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"fmt"
 	"io"
+	"os"
+	"sync"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/amqptop/amqptop/causes"
+	"github.com/amqptop/amqptop/model"
+	"github.com/amqptop/amqptop/themes"
+	"github.com/amqptop/amqptop/ui"
 )
 
+const dashUsage = `Usage: amqptop [flags]
+
+The live dashboard. --demo runs it on the built-in demo cluster. Press ? in
+the dashboard for the keys.
+
+Flags:
+`
+
 func runDashboard(args, environ []string, stdout, stderr io.Writer) error {
-	return errors.New("the dashboard is not built yet: use amqptop watch --demo")
+	var c config
+	e := envFrom(environ)
+	fs, finish := flagSet("amqptop", &c, e, stderr)
+	fs.StringVar(&c.theme, "theme", e.str("AMQPTOP_THEME", ""), "palette: dark, light, high-contrast, colorblind, none (default: from the terminal's background; NO_COLOR gives none)")
+	fs.Usage = func() { fmt.Fprint(stderr, dashUsage); fs.PrintDefaults() }
+	if err := parseFlags(fs, args, finish); err != nil {
+		return err
+	}
+	if _, ok := themes.Get(c.theme); c.theme != "" && !ok {
+		return usageError{fmt.Errorf("--theme %q: one of %v", c.theme, themes.Names())}
+	}
+	kb, err := knowledgeBase(c.rules)
+	if err != nil {
+		return err
+	}
+	srcs, err := feeds(&c)
+	if err != nil {
+		return err
+	}
+	app, start := newDashboard(&c, kb, srcs)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopFeeds := start(ctx)
+	defer func() { cancel(); stopFeeds() }()
+	p := tea.NewProgram(app, tea.WithContext(ctx))
+	if _, err := p.Run(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	return nil
+}
+
+// newDashboard wires the dashboard the way main runs it: the sources feed
+// a channel the UI's bridge reads. start launches the sources and returns
+// a function that waits for them to stop (after ctx is cancelled).
+func newDashboard(c *config, kb *causes.Base, srcs []model.Feed) (*ui.Model, func(context.Context) func()) {
+	ch := make(chan model.Observation, 4096)
+	mode, target := "live", ""
+	if c.demo {
+		mode = "demo"
+		target = fmt.Sprintf("demo cluster (scenario %s, seed %d, speed ×%g)", c.scenario, c.seed, c.speed)
+	} else if t, err := parseTarget(c); err == nil {
+		target = t
+	}
+	app := ui.New(ui.Options{State: stateFor(c, kb), Observations: ch, Mode: mode, Target: target, Theme: c.theme,
+		NoColor: os.Getenv("NO_COLOR") != "", Lookup: kb.Lookup})
+	start := func(ctx context.Context) func() {
+		var wg sync.WaitGroup
+		for _, f := range srcs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = f.Run(ctx, func(o model.Observation) {
+					select {
+					case ch <- o:
+					case <-ctx.Done():
+					}
+				})
+			}()
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(ch); close(done) }()
+		return func() { <-done }
+	}
+	return app, start
 }

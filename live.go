@@ -1,12 +1,54 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"time"
 
 	"github.com/amqptop/amqptop/model"
+	"github.com/amqptop/amqptop/monitor"
 )
 
-// liveFeeds builds the live monitor's sources.
+// liveFeeds builds the live monitor's sources from the configuration.
 func liveFeeds(c *config) ([]model.Feed, error) {
-	return nil, errors.New("the live monitor is not built yet: run with --demo")
+	feeds, _, err := monitor.Feeds(monitor.Config{
+		URL:           c.url,
+		MgmtURL:       c.mgmtURL,
+		NoProbe:       c.noProbe,
+		NoEvents:      c.noEvents,
+		NoLogExchange: c.noLogExchange,
+		ProbeInterval: c.probeInterval,
+		Heartbeat:     c.heartbeat,
+		Poll:          c.poll,
+		BrokerLog:     c.brokerLog,
+	})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return append(feeds, ticker{}), nil
+}
+
+// parseTarget gives the watched broker as a URL without its password.
+func parseTarget(c *config) (string, error) {
+	t, err := monitor.ParseTarget(c.url, c.mgmtURL)
+	if err != nil {
+		return "", err
+	}
+	return t.Redacted(), nil
+}
+
+// ticker moves the state's clock once a second in live mode, so a close
+// waiting for its reason is settled on time even when nothing else arrives.
+type ticker struct{}
+
+func (ticker) Run(ctx context.Context, emit func(model.Observation)) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			emit(model.Tick{Meta: model.Meta{Time: now}})
+		}
+	}
 }

@@ -133,6 +133,7 @@ func (s *State) snapConn(x MgmtSnapshot, n Connection) {
 	}
 	if c == nil {
 		c = s.upsertConn(n, x.Source, x.Time)
+		c.PrevRecv, c.PrevSend = n.RecvRate, n.SendRate // no trend before a second listing
 		c.LastRecvAt = x.Time
 		c.LastSeen = x.Time
 		s.checkHeartbeatSetting(c, x)

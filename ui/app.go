@@ -1,0 +1,440 @@
+// Package ui is amqptop's dashboard (Bubble Tea v2). One root model owns
+// the state, focus, size, styles and keys; the panes are plain functions of
+// it. The model folds observations into its model.State inside Update —
+// pure computation, no I/O — and a bridge command reads the observation
+// channel, drains what is queued into one message and re-arms itself.
+// View never reads the clock: "now" is the latest observation's time.
+package ui
+
+import (
+	"os"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/amqptop/amqptop/model"
+	"github.com/amqptop/amqptop/themes"
+)
+
+// Options configure the dashboard.
+type Options struct {
+	State        *model.State
+	Observations <-chan model.Observation // closed when the sources end
+	Mode         string                   // "demo", "live", "replay"
+	Target       string                   // what is watched (a redacted URL, "demo cluster")
+	Theme        string                   // a palette name; "" = follow the terminal's background
+	NoColor      bool                     // NO_COLOR: the "none" palette
+	// Lookup finds a cause of the knowledge base by id, for events whose
+	// cause the model inferred (alarms, flapping) rather than diagnosed.
+	Lookup func(id string) *model.Cause
+}
+
+type pane int
+
+const (
+	paneConns pane = iota
+	paneEvents
+	paneDiag
+	numPanes
+)
+
+func (p pane) String() string { return [...]string{"connections", "events", "diagnosis"}[p] }
+
+type screen int
+
+const (
+	screenMain screen = iota
+	screenDetail
+	screenEvents
+	screenDiag
+	screenHelp
+)
+
+// Model is the dashboard.
+type Model struct {
+	st      *model.State
+	obs     <-chan model.Observation
+	mode    string
+	target  string
+	pal     themes.Palette
+	fixed   bool // the user chose the theme
+	sty     styles
+	keys    keyMap
+	help    help.Model
+	filter  textinput.Model
+	w, h    int
+	focus   pane
+	screen  screen
+	back    screen // where esc goes from help
+	paused  bool
+	queued  []model.Observation // held while paused
+	ended   bool
+	rows    rowSet
+	sel     int    // selected row in rows
+	selName string // the selected connection, kept across rebuilds
+	top     int    // first visible row
+	evSel   int    // selected event (0 = newest shown)
+	evTop   int
+	level   model.Severity // events at or above this level are shown
+	diagTop int
+	dtTop   int  // detail screen scroll
+	applied int  // observations applied (shown in the header)
+	moved   bool // the user moved the selection: keep it on its connection
+	lookup  func(string) *model.Cause
+}
+
+// New builds the dashboard.
+func New(o Options) *Model {
+	m := &Model{st: o.State, obs: o.Observations, mode: o.Mode, target: o.Target, keys: defaultKeys(), help: help.New(), lookup: o.Lookup}
+	name := o.Theme
+	if o.NoColor || os.Getenv("NO_COLOR") != "" {
+		name = "none"
+	}
+	if p, ok := themes.Get(name); ok {
+		m.pal, m.fixed = p, true
+	} else {
+		m.pal = themes.ForBackground(true)
+	}
+	m.sty = newStyles(m.pal)
+	m.filter = textinput.New()
+	m.filter.Prompt = "/"
+	m.filter.Placeholder = "name, user, vhost, peer, state or cause"
+	m.filter.CharLimit = 200
+	m.rows.dirty = true
+	m.w, m.h = 120, 40
+	return m
+}
+
+// obsMsg carries a batch of observations from the bridge.
+type obsMsg []model.Observation
+
+// feedEndedMsg says the sources are done (a replay ended, the demo stopped).
+type feedEndedMsg struct{}
+
+// maxBatch bounds one message so the UI stays responsive under a flood.
+const maxBatch = 4096
+
+// waitObs is the bridge: it blocks on the channel (outside Update), then
+// drains what is queued into one message.
+func waitObs(ch <-chan model.Observation) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		o, ok := <-ch
+		if !ok {
+			return feedEndedMsg{}
+		}
+		batch := obsMsg{o}
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-ch:
+				if !ok {
+					return batch
+				}
+				batch = append(batch, o)
+			default:
+				return batch
+			}
+		}
+		return batch
+	}
+}
+
+// Init implements tea.Model.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{waitObs(m.obs)}
+	if !m.fixed {
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		m.clampSel()
+	case tea.BackgroundColorMsg:
+		if !m.fixed {
+			m.setTheme(themes.ForBackground(msg.IsDark()))
+		}
+	case obsMsg:
+		if m.paused {
+			m.queued = append(m.queued, msg...)
+			if len(m.queued) > 500_000 { // don't hold more than that: catch up
+				m.paused = false
+				m.apply(m.queued)
+				m.queued = nil
+			}
+		} else {
+			m.apply(msg)
+		}
+		return m, waitObs(m.obs)
+	case feedEndedMsg:
+		m.ended = true
+	case tea.KeyPressMsg:
+		return m.onKey(msg)
+	case tea.MouseWheelMsg:
+		m.onWheel(msg)
+	case tea.MouseClickMsg:
+		m.onClick(msg)
+	}
+	return m, nil
+}
+
+func (m *Model) apply(obs []model.Observation) {
+	for _, o := range obs {
+		m.st.Apply(o)
+	}
+	m.applied += len(obs)
+	m.rows.dirty = true
+	m.rows.rebuild(m.st)
+	m.reselect()
+}
+
+func (m *Model) setTheme(p themes.Palette) {
+	m.pal = p
+	m.sty = newStyles(p)
+}
+
+// reselect keeps the selection on the same connection after a rebuild —
+// once the user has chosen one; until then it stays on the top (worst) row.
+func (m *Model) reselect() {
+	if m.moved && m.selName != "" {
+		for i, c := range m.rows.rows {
+			if c.Name == m.selName {
+				m.sel = i
+				m.clampSel()
+				return
+			}
+		}
+	}
+	m.clampSel()
+}
+
+func (m *Model) clampSel() {
+	n := len(m.rows.rows)
+	m.sel = max(0, min(m.sel, n-1))
+	if n > 0 {
+		m.selName = m.rows.rows[m.sel].Name
+	}
+	vis := max(1, m.connRows())
+	if m.sel < m.top {
+		m.top = m.sel
+	}
+	if m.sel >= m.top+vis {
+		m.top = m.sel - vis + 1
+	}
+	m.top = max(0, min(m.top, max(0, n-vis)))
+}
+
+// selected returns the selected connection, nil when there is none.
+func (m *Model) selected() *model.ConnView {
+	if m.sel < 0 || m.sel >= len(m.rows.rows) {
+		return nil
+	}
+	return m.rows.rows[m.sel]
+}
+
+func (m *Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(k, m.keys.ForceQuit) {
+		return m, tea.Quit
+	}
+	if m.filter.Focused() {
+		switch k.String() {
+		case "enter":
+			m.filter.Blur()
+		case "esc":
+			m.filter.Blur()
+			m.filter.SetValue("")
+		default:
+			var cmd tea.Cmd
+			m.filter, cmd = m.filter.Update(k)
+			m.setFilter(m.filter.Value())
+			return m, cmd
+		}
+		m.setFilter(m.filter.Value())
+		return m, nil
+	}
+	switch {
+	case key.Matches(k, m.keys.Quit):
+		return m, tea.Quit
+	case key.Matches(k, m.keys.Help):
+		if m.screen == screenHelp {
+			m.screen = m.back
+		} else {
+			m.back, m.screen = m.screen, screenHelp
+		}
+	case key.Matches(k, m.keys.Back):
+		switch {
+		case m.screen == screenHelp:
+			m.screen = m.back
+		case m.screen != screenMain:
+			m.screen = screenMain
+		case m.rows.filter != "":
+			m.filter.SetValue("")
+			m.setFilter("")
+		}
+	case key.Matches(k, m.keys.Tab):
+		if m.screen == screenMain {
+			if k.String() == "shift+tab" {
+				m.focus = (m.focus + numPanes - 1) % numPanes
+			} else {
+				m.focus = (m.focus + 1) % numPanes
+			}
+		}
+	case key.Matches(k, m.keys.Filter):
+		m.screen = screenMain
+		m.focus = paneConns
+		return m, m.filter.Focus()
+	case key.Matches(k, m.keys.Sort):
+		m.rows.col = (m.rows.col + 1) % numColumns
+		m.rows.desc = false
+		m.rows.dirty = true
+		m.rows.rebuild(m.st)
+		m.reselect()
+	case key.Matches(k, m.keys.Reverse):
+		m.rows.desc = !m.rows.desc
+		m.rows.dirty = true
+		m.rows.rebuild(m.st)
+		m.reselect()
+	case key.Matches(k, m.keys.Pause):
+		m.paused = !m.paused
+		if !m.paused && len(m.queued) > 0 {
+			m.apply(m.queued)
+			m.queued = nil
+		}
+	case key.Matches(k, m.keys.Events):
+		m.toggle(screenEvents)
+	case key.Matches(k, m.keys.Diagnosis):
+		m.toggle(screenDiag)
+	case key.Matches(k, m.keys.Level):
+		m.level = (m.level + 1) % 3
+		m.evSel, m.evTop = 0, 0
+	case key.Matches(k, m.keys.Theme):
+		m.fixed = true
+		m.setTheme(themes.Next(m.pal.Name))
+	case key.Matches(k, m.keys.Enter):
+		if m.screen == screenMain && m.focus == paneConns && m.selected() != nil {
+			m.screen, m.dtTop = screenDetail, 0
+		} else if m.focus == paneEvents || m.screen == screenEvents {
+			m.jumpToEvent()
+		}
+	case key.Matches(k, m.keys.Up):
+		m.move(-1)
+	case key.Matches(k, m.keys.Down):
+		m.move(1)
+	case key.Matches(k, m.keys.PageUp):
+		m.move(-max(1, m.connRows()-1))
+	case key.Matches(k, m.keys.PageDown):
+		m.move(max(1, m.connRows()-1))
+	case key.Matches(k, m.keys.Top):
+		m.move(-1 << 30)
+	case key.Matches(k, m.keys.Bottom):
+		m.move(1 << 30)
+	}
+	return m, nil
+}
+
+func (m *Model) toggle(s screen) {
+	if m.screen == s {
+		m.screen = screenMain
+	} else {
+		m.screen = s
+	}
+}
+
+func (m *Model) setFilter(f string) {
+	if f == m.rows.filter {
+		return
+	}
+	m.rows.filter = f
+	m.rows.dirty = true
+	m.rows.rebuild(m.st)
+	m.sel, m.top = 0, 0
+	m.clampSel()
+}
+
+// activePane is the pane the movement keys act on.
+func (m *Model) activePane() pane {
+	switch m.screen {
+	case screenEvents:
+		return paneEvents
+	case screenDiag:
+		return paneDiag
+	case screenDetail:
+		return numPanes // the detail screen scrolls as a whole
+	}
+	return m.focus
+}
+
+func (m *Model) move(d int) {
+	switch m.activePane() {
+	case paneConns:
+		m.sel += d
+		m.moved = true
+		m.clampSel()
+	case paneEvents:
+		n := len(m.shownEvents())
+		m.evSel = max(0, min(m.evSel+d, n-1))
+	case paneDiag:
+		m.diagTop = max(0, m.diagTop+d)
+	default:
+		m.dtTop = max(0, m.dtTop+d)
+	}
+}
+
+// jumpToEvent selects, in the table, the connection of the selected event.
+func (m *Model) jumpToEvent() {
+	evs := m.shownEvents()
+	if m.evSel >= len(evs) {
+		return
+	}
+	conn := evs[m.evSel].Conn
+	for i, c := range m.rows.rows {
+		if c.Name == conn {
+			m.sel = i
+			m.clampSel()
+			m.screen, m.focus = screenMain, paneConns
+			return
+		}
+	}
+}
+
+func (m *Model) onWheel(w tea.MouseWheelMsg) {
+	d := 3
+	if w.Button == tea.MouseWheelUp {
+		d = -3
+	}
+	if p, ok := m.paneAt(w.X, w.Y); ok && m.screen == screenMain {
+		m.focus = p
+	}
+	m.move(d)
+}
+
+func (m *Model) onClick(c tea.MouseClickMsg) {
+	if m.screen != screenMain || c.Button != tea.MouseLeft {
+		return
+	}
+	p, ok := m.paneAt(c.X, c.Y)
+	if !ok {
+		return
+	}
+	m.focus = p
+	if p == paneConns {
+		r := m.layout().conns
+		row := c.Y - r.y - 2 + m.top // title and column headings
+		if row >= m.top && row < len(m.rows.rows) {
+			m.sel, m.moved = row, true
+			m.clampSel()
+		}
+	}
+}
+
+// now is the latest observation's time: the dashboard's clock.
+func (m *Model) now() time.Time { return m.st.Now() }
