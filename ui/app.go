@@ -97,7 +97,7 @@ func New(o Options) *Model {
 	} else {
 		m.pal = themes.ForBackground(true)
 	}
-	m.sty = newStyles(m.pal)
+	m.setTheme(m.pal)
 	m.filter = textinput.New()
 	m.filter.Prompt = "/"
 	m.filter.Placeholder = "name, user, vhost, peer, state or cause"
@@ -200,6 +200,10 @@ func (m *Model) apply(obs []model.Observation) {
 func (m *Model) setTheme(p themes.Palette) {
 	m.pal = p
 	m.sty = newStyles(p)
+	m.help.Styles = help.Styles{
+		ShortKey: m.sty.keyStyle, ShortDesc: m.sty.descStyle, ShortSeparator: m.sty.muted,
+		FullKey: m.sty.keyStyle, FullDesc: m.sty.descStyle, FullSeparator: m.sty.muted, Ellipsis: m.sty.muted,
+	}
 }
 
 // reselect keeps the selection on the same connection after a rebuild —
@@ -438,3 +442,8 @@ func (m *Model) onClick(c tea.MouseClickMsg) {
 
 // now is the latest observation's time: the dashboard's clock.
 func (m *Model) now() time.Time { return m.st.Now() }
+
+// Screen names what the dashboard shows: main, detail, events, diagnosis or help.
+func (m *Model) Screen() string {
+	return [...]string{"main", "detail", "events", "diagnosis", "help"}[m.screen]
+}

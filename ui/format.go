@@ -100,8 +100,8 @@ func rate(b float64) string {
 	return fmt.Sprintf("%.1fG/s", b/1e9)
 }
 
-// bytes formats a size.
-func bytes(b uint64) string {
+// size formats a byte count.
+func size(b uint64) string {
 	switch {
 	case b < 1<<10:
 		return fmt.Sprintf("%dB", b)

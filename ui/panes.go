@@ -236,7 +236,7 @@ func (m *Model) detailLines(w, h int) []string {
 		kv("user@vhost", c.User+"@"+c.Vhost), kv("peer", c.Peer), kv("node", c.Node),
 		kv("client", strings.TrimSpace(c.Product+" "+c.Version+" "+c.Platform)), kv("protocol", c.Protocol),
 		kv("heartbeat", hb), kv("tls", tls), kv("frame max", fmt.Sprint(c.FrameMax)), kv("channel max", fmt.Sprint(c.ChannelMax)),
-		kv("connected", dur(now.Sub(connectedAt(c)))+" ago"), kv("traffic", fmt.Sprintf("in %s (%s total) · out %s (%s total)", rate(c.RecvRate), bytes(c.RecvBytes), rate(c.SendRate), bytes(c.SendBytes))),
+		kv("connected", dur(now.Sub(connectedAt(c)))+" ago"), kv("traffic", fmt.Sprintf("in %s (%s total) · out %s (%s total)", rate(c.RecvRate), size(c.RecvBytes), rate(c.SendRate), size(c.SendBytes))),
 		kv("capabilities", strings.Join(c.Capabilities, " ")), kv("pid", c.PID),
 	}
 	if c.Closed && c.Close != nil {

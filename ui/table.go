@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/amqptop/amqptop/model"
@@ -62,7 +63,7 @@ func (m *Model) columns() []col {
 				return dur(sil) + "!", s.err
 			case sil > c.Heartbeat/2:
 				return dur(sil), s.warn
-			case sil < 0:
+			case sil < time.Second:
 				return "", s.subtle
 			}
 			return dur(sil), s.subtle

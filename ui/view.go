@@ -197,7 +197,7 @@ func (m *Model) headerLines() []string {
 			txt += s.subtle.Render(fmt.Sprintf(" mem %d%%", n.MemUsed*100/n.MemLimit))
 		}
 		if n.DiskFreeLimit > 0 && n.DiskFree > 0 {
-			txt += s.subtle.Render(" disk " + bytes(n.DiskFree))
+			txt += s.subtle.Render(" disk " + size(n.DiskFree))
 		}
 		for _, a := range n.Alarms() {
 			txt += " " + s.alarm.Render(" "+strings.ToUpper(a)+" ALARM ")

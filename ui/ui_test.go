@@ -1,0 +1,337 @@
+package ui
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/amqptop/amqptop/causes"
+	"github.com/amqptop/amqptop/demo"
+	"github.com/amqptop/amqptop/model"
+	"github.com/charmbracelet/colorprofile"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func TestMain(m *testing.M) {
+	time.Local = time.UTC // golden files show times in UTC
+	os.Exit(m.Run())
+}
+
+// played returns a dashboard whose state has seen the demo (seed 1) up to
+// at into the tour.
+func played(t testing.TB, at time.Duration, w, h int) *Model {
+	t.Helper()
+	world, err := demo.New(demo.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb := causes.Default()
+	st := model.New(model.Options{Diagnoser: kb})
+	m := New(Options{State: st, Mode: "demo", Target: "demo cluster", Theme: "dark", Lookup: kb.Lookup})
+	var batch []model.Observation
+	for {
+		o := world.Next()
+		if o.At().Sub(world.Start()) > at {
+			break
+		}
+		batch = append(batch, o)
+	}
+	m.Update(obsMsg(batch))
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return m
+}
+
+// ascii downsamples rendered output to the ASCII profile: no colours,
+// attributes kept.
+func ascii(s string) string {
+	var b bytes.Buffer
+	w := colorprofile.NewWriter(&b, nil)
+	w.Profile = colorprofile.ASCII
+	w.WriteString(s)
+	return b.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".golden")
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from %s (run go test ./ui -update after an intended change)\n--- got ---\n%s", name, path, got)
+	}
+}
+
+// Every pane at 80, 120 and 200 columns, at a moment of the demo tour when
+// the memory alarm is in force and several closes have been diagnosed.
+func TestGoldenPanes(t *testing.T) {
+	for _, w := range []int{80, 120, 200} {
+		h := map[int]int{80: 24, 120: 40, 200: 60}[w]
+		m := played(t, 3*time.Minute+20*time.Second, w, h)
+		golden(t, fmt.Sprintf("header_%d", w), ascii(strings.Join(m.headerLines(), "\n")))
+		golden(t, fmt.Sprintf("connections_%d", w), ascii(strings.Join(m.connLines(w, 16), "\n")))
+		golden(t, fmt.Sprintf("events_%d", w), ascii(strings.Join(m.eventLines(w, 14, true), "\n")))
+		golden(t, fmt.Sprintf("diagnosis_%d", w), ascii(strings.Join(m.diagLines(w, 24, true), "\n")))
+		m.sel = 0
+		golden(t, fmt.Sprintf("detail_%d", w), ascii(strings.Join(m.detailLines(w, 30), "\n")))
+		golden(t, fmt.Sprintf("screen_%dx%d", w, h), ascii(m.render()))
+	}
+}
+
+func TestEveryLineFitsTheWidth(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}, {120, 40}, {200, 60}, {250, 70}} {
+		m := played(t, 6*time.Minute, size[0], size[1])
+		for _, s := range []screen{screenMain, screenDetail, screenEvents, screenDiag, screenHelp} {
+			m.screen = s
+			lines := strings.Split(m.render(), "\n")
+			if len(lines) != size[1] {
+				t.Errorf("%dx%d screen %d: %d lines", size[0], size[1], s, len(lines))
+			}
+			for i, l := range lines {
+				if w := displayWidth(l); w > size[0] {
+					t.Errorf("%dx%d screen %d line %d is %d cells: %q", size[0], size[1], s, i, w, l)
+				}
+			}
+		}
+	}
+}
+
+func displayWidth(s string) int { return lipgloss.Width(s) }
+
+func keyPress(s string) tea.KeyPressMsg {
+	switch s {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(s)[0]
+	return tea.KeyPressMsg{Code: r, Text: s}
+}
+
+func press(m *Model, keys ...string) tea.Cmd {
+	var cmd tea.Cmd
+	for _, k := range keys {
+		_, cmd = m.Update(keyPress(k))
+	}
+	return cmd
+}
+
+func isQuit(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	_, ok := cmd().(tea.QuitMsg)
+	return ok
+}
+
+func TestKeys(t *testing.T) {
+	m := played(t, 5*time.Minute, 120, 40)
+	if c := m.selected(); c == nil || !c.Closed {
+		t.Fatalf("the worst connection (a closed one) is selected first: %+v", c)
+	}
+	// The filter takes every key while open: q types a q.
+	press(m, "/")
+	if !m.filter.Focused() {
+		t.Fatal("/ opens the filter")
+	}
+	if isQuit(press(m, "q")) {
+		t.Fatal("q in the filter must type, not quit")
+	}
+	press(m, "esc")
+	press(m, "/", "i", "n", "v", "e", "n", "t", "o", "r", "y", "enter")
+	if m.filter.Focused() || m.rows.filter != "inventory" || len(m.rows.rows) == 0 {
+		t.Fatalf("filter = %q, %d rows", m.rows.filter, len(m.rows.rows))
+	}
+	for _, c := range m.rows.rows {
+		if !strings.Contains(c.Client, "inventory") {
+			t.Errorf("filtered row %s", c.Client)
+		}
+	}
+	press(m, "esc")
+	if m.rows.filter != "" {
+		t.Error("esc clears the filter")
+	}
+	// Filtering by cause.
+	press(m, "/")
+	for _, r := range "heartbeat-timeout" {
+		press(m, string(r))
+	}
+	press(m, "enter")
+	if len(m.rows.rows) == 0 || causeOf(m.rows.rows[0]) != "heartbeat-timeout" {
+		t.Errorf("filter by cause: %d rows", len(m.rows.rows))
+	}
+	press(m, "esc")
+	// Sort cycles the columns; S reverses.
+	press(m, "s")
+	if m.rows.col != colClient {
+		t.Errorf("sort = %s", m.rows.col)
+	}
+	first := displayName(m.rows.rows[0])
+	press(m, "S")
+	if displayName(m.rows.rows[0]) == first || !m.rows.desc {
+		t.Error("S reverses the order")
+	}
+	// enter drills down, esc comes back; tab moves the focus.
+	press(m, "enter")
+	if m.screen != screenDetail {
+		t.Error("enter opens the detail")
+	}
+	press(m, "esc")
+	press(m, "tab")
+	if m.screen != screenMain || m.focus != paneEvents {
+		t.Errorf("screen %d focus %s", m.screen, m.focus)
+	}
+	press(m, "e")
+	if m.screen != screenEvents {
+		t.Error("e shows the events")
+	}
+	press(m, "d")
+	if m.screen != screenDiag {
+		t.Error("d shows the diagnosis")
+	}
+	press(m, "?")
+	if m.screen != screenHelp || !strings.Contains(m.render(), "severity filter") {
+		t.Error("? lists the keys")
+	}
+	press(m, "esc")
+	old := m.pal.Name
+	press(m, "t")
+	if m.pal.Name == old {
+		t.Error("t changes the theme")
+	}
+	press(m, "f")
+	if m.level != model.SevWarn {
+		t.Error("f filters the events by severity")
+	}
+	if !isQuit(press(m, "q")) || !isQuit(press(m, "ctrl+c")) {
+		t.Error("q and ctrl+c quit")
+	}
+}
+
+func TestPauseHoldsTheViewWhileDataArrives(t *testing.T) {
+	m := played(t, time.Minute, 120, 40)
+	before := m.st.Now()
+	press(m, "p")
+	m.Update(obsMsg{model.Tick{Meta: model.Meta{Time: before.Add(time.Minute), Source: model.SourceDemo}}})
+	if !m.st.Now().Equal(before) || len(m.queued) != 1 || !strings.Contains(m.render(), "PAUSED") {
+		t.Fatal("paused: observations are held, the header says so")
+	}
+	press(m, "p")
+	if !m.st.Now().Equal(before.Add(time.Minute)) || len(m.queued) != 0 {
+		t.Error("unpaused: the held observations are applied")
+	}
+}
+
+func TestMouse(t *testing.T) {
+	m := played(t, 5*time.Minute, 120, 40)
+	f := m.layout()
+	m.Update(tea.MouseClickMsg{Button: tea.MouseLeft, X: 5, Y: f.conns.y + 2 + 3})
+	if m.sel != 3 || m.focus != paneConns {
+		t.Errorf("click selects row 3: sel %d", m.sel)
+	}
+	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown, X: 5, Y: f.conns.y + 5})
+	if m.sel != 6 {
+		t.Errorf("wheel moves by 3: sel %d", m.sel)
+	}
+	m.Update(tea.MouseClickMsg{Button: tea.MouseLeft, X: f.events.x + 2, Y: f.events.y + 2})
+	if m.focus != paneEvents {
+		t.Error("a click focuses the events pane")
+	}
+}
+
+// No two bindings share a key: every key does one thing in every pane
+// (all bindings are global; the filter captures keys while open).
+func TestKeyMapHasNoClashes(t *testing.T) {
+	seen := map[string]string{}
+	for _, b := range defaultKeys().all() {
+		for _, k := range b.Keys() {
+			if other, ok := seen[k]; ok {
+				t.Errorf("key %q is bound to %q and %q", k, other, b.Help().Desc)
+			}
+			seen[k] = b.Help().Desc
+		}
+		if b.Help().Key == "" || b.Help().Desc == "" {
+			t.Errorf("binding %v has no help", b.Keys())
+		}
+	}
+}
+
+func TestHostileNamesAreInert(t *testing.T) {
+	st := model.New(model.Options{})
+	st.Apply(model.MgmtSnapshot{Meta: model.Meta{Time: time.Unix(0, 0), Source: model.SourceManagement}, ConnectionsOK: true,
+		Connections: []model.Connection{{Name: "a -> b", Client: "evil\x1b]0;pwned\x07\x1b[2J", State: model.StateRunning}}})
+	m := New(Options{State: st, Theme: "none"})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m.apply(nil)
+	out := m.render()
+	if strings.Contains(out, "\x1b]0;") || strings.Contains(out, "\x1b[2J") || strings.Contains(out, "\x07") {
+		t.Error("a client-provided name reached the terminal as escape sequences")
+	}
+	if !strings.Contains(out, "evil?]0;pwned?") {
+		t.Errorf("the name is shown, inert:\n%s", out)
+	}
+}
+
+func TestTinyTerminal(t *testing.T) {
+	m := played(t, time.Minute, 10, 3)
+	if !strings.Contains(m.render(), "too small") {
+		t.Error("a tiny terminal gets a message, not a crash")
+	}
+}
+
+// BenchmarkRender10k renders one frame with 10,000 connections listed.
+func BenchmarkRender10k(b *testing.B) {
+	st := model.New(model.Options{})
+	snap := model.MgmtSnapshot{Meta: model.Meta{Time: time.Unix(1e9, 0), Source: model.SourceManagement}, ConnectionsOK: true}
+	for i := 0; i < 10000; i++ {
+		snap.Connections = append(snap.Connections, model.Connection{Name: fmt.Sprintf("10.0.%d.%d:%d -> 10.0.0.1:5672", i/250, i%250, 40000+i),
+			Client: fmt.Sprintf("svc-%04d", i), User: "app", Vhost: "/", Peer: fmt.Sprintf("10.0.%d.%d:%d", i/250, i%250, 40000+i),
+			Node: "rabbit@n1", State: model.StateRunning, Heartbeat: 60 * time.Second, RecvRate: float64(i), Channels: 2})
+	}
+	st.Apply(snap)
+	m := New(Options{State: st, Theme: "dark"})
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+	m.apply(nil)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = m.render()
+	}
+}
+
+// BenchmarkResort10k re-sorts and re-filters 10,000 rows (what a new batch costs).
+func BenchmarkResort10k(b *testing.B) {
+	st := model.New(model.Options{})
+	snap := model.MgmtSnapshot{Meta: model.Meta{Time: time.Unix(1e9, 0), Source: model.SourceManagement}, ConnectionsOK: true}
+	for i := 0; i < 10000; i++ {
+		snap.Connections = append(snap.Connections, model.Connection{Name: fmt.Sprintf("c%05d", i), Client: fmt.Sprintf("svc-%04d", i%700), State: model.StateRunning})
+	}
+	st.Apply(snap)
+	var r rowSet
+	for i := 0; i < b.N; i++ {
+		r.dirty = true
+		r.rebuild(st)
+	}
+}
