@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/amqptop/amqptop/testbroker"
 )
 
 var binary string // built once for the tests that need a real process
@@ -25,6 +27,7 @@ func TestMain(m *testing.M) {
 		panic("building amqptop: " + err.Error() + "\n" + string(out))
 	}
 	code := m.Run()
+	testbroker.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

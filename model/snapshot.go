@@ -96,6 +96,11 @@ func (s *State) diffConns(x MgmtSnapshot) {
 		if _, ok := seen[name]; ok || c.Closed || c.FirstSeen.After(x.Time) {
 			continue
 		}
+		if !c.Listed && x.Time.Sub(c.FirstSeen) < s.opt.ListGrace {
+			// Announced by the probe, the event exchange or the log; the API
+			// lists a connection only once its stats are in.
+			continue
+		}
 		gone = append(gone, name)
 	}
 	sort.Strings(gone)
@@ -135,7 +140,7 @@ func (s *State) snapConn(x MgmtSnapshot, n Connection) {
 		c = s.upsertConn(n, x.Source, x.Time)
 		c.PrevRecv, c.PrevSend = n.RecvRate, n.SendRate // no trend before a second listing
 		c.LastRecvAt = x.Time
-		c.LastSeen = x.Time
+		c.LastSeen, c.Listed = x.Time, true
 		s.checkHeartbeatSetting(c, x)
 		return
 	}
@@ -150,7 +155,7 @@ func (s *State) snapConn(x MgmtSnapshot, n Connection) {
 		c.PID = keepPID
 	}
 	c.PrevRecv, c.PrevSend = prev.RecvRate, prev.SendRate
-	c.LastSeen = x.Time
+	c.LastSeen, c.Listed = x.Time, true
 	if n.RecvBytes != prev.RecvBytes || c.LastRecvAt.IsZero() {
 		c.LastRecvAt = x.Time
 	}

@@ -18,6 +18,7 @@ type Options struct {
 	RestartWindow   time.Duration // closes this soon after a node stop count as shutdown (default 2m)
 	OwnPrefix       string        // client-provided names of amqptop's own connections (default "amqptop-")
 	ProbeWindow     int           // latency samples kept (default 300)
+	ListGrace       time.Duration // how long the management API may take to list a new connection (default 15s)
 }
 
 func (o *Options) defaults() {
@@ -46,6 +47,7 @@ func (o *Options) defaults() {
 	def(&o.ReconnectWindow, 30*time.Second)
 	def(&o.FlapWindow, 5*time.Minute)
 	def(&o.RestartWindow, 2*time.Minute)
+	def(&o.ListGrace, 15*time.Second)
 }
 
 // ConnView is a connection as the state knows it: what the sources
@@ -61,6 +63,7 @@ type ConnView struct {
 	AtRisk     bool      // silent for longer than its heartbeat
 	Probe      bool      // amqptop's own probe
 	Own        bool      // one of amqptop's own connections (probe, event and log subscribers)
+	Listed     bool      // a management snapshot has listed it
 	Closed     bool
 	ClosedAt   time.Time
 	Close      *Event // its connection.closed event, once emitted

@@ -396,6 +396,23 @@ func TestChannelErrorKeepsTheConnection(t *testing.T) {
 	}
 }
 
+// The API lists a connection only once its stats are in: one announced by
+// the probe or the event exchange is not closed by a snapshot that lacks it.
+func TestNotYetListedIsNotClosed(t *testing.T) {
+	st := New(Options{Diagnoser: fakeKB{}})
+	probeConn := "10.0.0.9:50000 -> 10.0.0.1:5672"
+	evs := script(st, snap(0),
+		ProbeConnected{Meta: from(at(1), SourceProbe), Conn: probeConn, Client: "amqptop-probe@h"},
+		snap(1.001), snap(6), Tick{Meta: at(10)})
+	if n := len(ofType(evs, ConnClosed)); n != 0 || st.Conn(probeConn).Closed {
+		t.Fatalf("a connection the API has not listed yet was closed: %+v", evs)
+	}
+	evs = script(st, append([]Observation{snap(20)}, ticks(21, 25)...)...)
+	if len(ofType(evs, ConnClosed)) != 1 {
+		t.Error("never listed within the grace: it is gone")
+	}
+}
+
 func TestFlushPublishesPendingCloses(t *testing.T) {
 	st := New(Options{Diagnoser: fakeKB{}})
 	script(st, snap(0, conn(connA, "svc", 1)), snap(5))

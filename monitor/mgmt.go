@@ -1,0 +1,1273 @@
+package monitor
+
+// The management API poller.
+//
+// What the broker does (checked against RabbitMQ 3.10.8, see
+// testdata/mgmt/ for captured replies):
+//   - columns=a,b.c trims the reply of /api/overview, /api/nodes,
+//     /api/connections and /api/channels. Nested columns work on
+//     connections and channels (recv_oct_details.rate,
+//     connection_details.name, message_stats.publish_details.rate), but
+//     client_properties comes back whole whenever any client_properties.*
+//     column is asked for, and /api/overview returns message_stats and
+//     object_totals whole. Unknown columns are ignored.
+//   - Paging happens only when page is sent; the reply is then an object
+//     {total_count, item_count, filtered_count, page, page_size, page_count,
+//     items}. page_size above 500 is refused (400
+//     invalid_pagination_parameters), a page past the end is refused (400
+//     page_out_of_range): the list shrank while we were paging.
+//   - sort is applied after the columns are trimmed: sorting by a column
+//     not asked for gives an arbitrary order.
+//   - Statistics disabled (management_agent.disable_metrics_collector =
+//     true, or disable_stats=true in the query): /api/overview says
+//     "disable_stats": true and has no message_stats; /api/connections
+//     lists only name, vhost, user and node (no state, client properties,
+//     heartbeat, bytes, rates or channel count); /api/nodes lists only
+//     name, running and type; /api/channels answers 400 "Stats in
+//     management UI are disabled on this node".
+//   - A wrong password is 401 {"error":"not_authorized","reason":"Login
+//     failed"}; a user without the management (or monitoring) tag gets 401
+//     "Not management user" everywhere; a user with only the management tag
+//     gets 401 "Not monitor user" on /api/nodes and sees only its own
+//     connections and channels in the lists (without an error).
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	rabbithole "github.com/michaelklishin/rabbit-hole/v2"
+
+	"github.com/amqptop/amqptop/model"
+)
+
+// Defaults of MgmtConfig.
+const (
+	DefaultMgmtInterval = 5 * time.Second
+	DefaultMgmtTimeout  = 10 * time.Second
+	DefaultMgmtPageSize = 500 // the API's maximum
+)
+
+const (
+	mgmtMaxBackoff    = 60 * time.Second // failures and slow polls never wait longer (unless Interval is longer)
+	mgmtListLimit     = 256 << 20        // one reply (one page of a list)
+	mgmtSmallLimit    = 16 << 20         // overview, nodes
+	mgmtErrBodyLimit  = 4 << 10          // the body of an error reply
+	mgmtErrLineLimit  = 200              // characters of an error body quoted in a status
+	mgmtMaxPages      = 100000           // a broker that keeps saying "more pages"
+	mgmtChangedReport = 3                // consecutive polls a list changed while paging before it is reported
+)
+
+// MgmtConfig configures the management poller.
+type MgmtConfig struct {
+	URL      string        // base URL, e.g. http://127.0.0.1:15672 (https allowed); no credentials in it
+	User     string        //
+	Password string        // never printed, logged or put in an error/observation
+	Interval time.Duration // default 5s
+	Timeout  time.Duration // per request, default 10s
+	PageSize int           // default 500 (the API's max)
+	Client   *http.Client  // optional (tests, TLS); default: one with sane transport timeouts
+}
+
+// Poller polls the management API (/api/overview, /api/nodes,
+// /api/connections, /api/channels) and emits one model.MgmtSnapshot per
+// poll and a model.SourceStatus whenever its health or the reason for it
+// changes. It asks only for the columns it maps, pages through the
+// connection and channel lists, never overlaps two polls, backs off when
+// the API fails and polls less often while the API is slow.
+//
+// MgmtSnapshot.Unavailable names what the broker does not report, as
+// "<list>.<column>" (e.g. "connections.state", "connections.recv_oct",
+// "nodes.mem_used") or a whole list ("channels"), typically because its
+// statistics are disabled; the affected connections have StatsMissing set.
+type Poller struct {
+	cfg      MgmtConfig
+	rh       *rabbithole.Client // the endpoint (no credentials in it) and the credentials
+	hc       *http.Client
+	hostport string // for messages: the host and port of the URL
+	urlErr   error  // the configuration cannot work: Run reports it and returns
+
+	running atomic.Bool
+
+	// Test hooks.
+	maxBackoff time.Duration
+	sleep      func(ctx context.Context, d time.Duration) bool
+
+	// State kept across polls by Run's goroutine.
+	changed map[string]int // consecutive polls in which a list changed while paging
+}
+
+// NewPoller returns a poller for c, with defaults filled in. A URL that
+// cannot work (bad syntax, not http/https) is reported by Run.
+func NewPoller(c MgmtConfig) *Poller {
+	if c.Interval <= 0 {
+		c.Interval = DefaultMgmtInterval
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultMgmtTimeout
+	}
+	if c.PageSize <= 0 || c.PageSize > DefaultMgmtPageSize {
+		c.PageSize = DefaultMgmtPageSize
+	}
+	p := &Poller{
+		hc:         c.Client,
+		maxBackoff: max(mgmtMaxBackoff, c.Interval),
+		sleep:      mgmtSleep,
+		changed:    map[string]int{},
+	}
+	if p.hc == nil {
+		p.hc = defaultMgmtClient()
+	}
+	base, user, pass, err := parseMgmtURL(c.URL)
+	if err != nil {
+		p.urlErr = err
+	} else {
+		if c.User == "" && user != "" {
+			c.User, c.Password = user, pass
+		}
+		if u, _ := url.Parse(base); u != nil {
+			p.hostport = u.Host
+			if u.Port() == "" {
+				p.hostport = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
+			}
+		}
+		// rabbit-hole keeps the endpoint and the credentials; the requests
+		// are ours (it cannot ask for columns or take a context).
+		p.rh, err = rabbithole.NewClient(base, c.User, c.Password)
+		if err != nil {
+			p.urlErr = fmt.Errorf("management URL: %s", redact(err.Error(), c.User, c.Password))
+		}
+	}
+	p.cfg = c
+	return p
+}
+
+// parseMgmtURL checks the base URL and returns it without credentials
+// (and without a trailing slash), with the credentials it carried.
+func parseMgmtURL(raw string) (base, user, pass string, err error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", "", "", errors.New("no management URL")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", "", "", fmt.Errorf("invalid management URL: %s", redact(err.Error(), "", passwordIn(raw)))
+	}
+	if u.User != nil {
+		user = u.User.Username()
+		pass, _ = u.User.Password()
+		u.User = nil
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", "", "", fmt.Errorf("management URL %s: the scheme must be http:// or https://", u.Redacted())
+	}
+	if u.Host == "" {
+		return "", "", "", fmt.Errorf("management URL %s: no host", u.Redacted())
+	}
+	u.RawQuery, u.Fragment = "", ""
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	return u.String(), user, pass, nil
+}
+
+func defaultMgmtClient() *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          4,
+		MaxIdleConnsPerHost:   2,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}}
+}
+
+func mgmtSleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Run implements model.Feed: it polls until ctx is done, emitting
+// model.MgmtSnapshot and model.SourceStatus. It never returns an error for
+// broker trouble: it reports it and keeps trying. It returns an error only
+// for a configuration that cannot work (after reporting it as a status) or
+// when called while already running.
+func (p *Poller) Run(ctx context.Context, emit func(model.Observation)) error {
+	if !p.running.CompareAndSwap(false, true) {
+		return errors.New("monitor: Poller.Run is already running")
+	}
+	defer p.running.Store(false)
+	if p.urlErr != nil {
+		emit(model.SourceStatus{Meta: mgmtMeta(time.Now()), Of: model.SourceManagement, Health: model.HealthDown,
+			Detail: p.urlErr.Error(), Hint: "give the management API's base URL, e.g. http://127.0.0.1:15672"})
+		return p.urlErr
+	}
+	cur := p.cfg.Interval // the polling interval, stretched while the API is slow
+	failures := 0
+	var last *mgmtStatus
+	for {
+		start := time.Now()
+		res := p.poll(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		took := time.Since(start)
+		var wait time.Duration
+		if res.down() {
+			failures++
+			wait = p.backoff(failures)
+		} else {
+			failures = 0
+			cur = p.nextInterval(cur, took)
+			wait = max(cur-took, cur/4)
+		}
+		st := p.status(res, cur, took)
+		if last == nil || st.health != last.health || st.key != last.key {
+			emit(model.SourceStatus{Meta: mgmtMeta(time.Now()), Of: model.SourceManagement,
+				Health: st.health, Detail: st.detail, Hint: st.hint})
+			last = &st
+		}
+		if res.snap != nil {
+			emit(*res.snap)
+		}
+		if !p.sleep(ctx, wait) {
+			return nil
+		}
+	}
+}
+
+func mgmtMeta(t time.Time) model.Meta { return model.Meta{Time: t, Source: model.SourceManagement} }
+
+// backoff is the wait after the n-th consecutive failed poll: the interval
+// doubled per failure, capped, minus up to 20% of jitter.
+func (p *Poller) backoff(n int) time.Duration {
+	d := p.cfg.Interval
+	for i := 1; i < n && d < p.maxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, p.maxBackoff)
+	if j := int64(d / 5); j > 0 {
+		d -= time.Duration(rand.Int64N(j))
+	}
+	return d
+}
+
+// nextInterval stretches the interval when a poll took more than half of
+// it (to twice the poll's duration) and shrinks it back, halving, when
+// polls take less than a quarter of it.
+func (p *Poller) nextInterval(cur, took time.Duration) time.Duration {
+	base := p.cfg.Interval
+	switch {
+	case took > cur/2:
+		cur = max(cur, min(mgmtRoundUp(2*took), p.maxBackoff))
+	case took < cur/4 && cur > base:
+		cur = max(base, mgmtRoundUp(cur/2))
+	}
+	return cur
+}
+
+// mgmtRoundUp rounds a duration up to the second (to the millisecond below 1s),
+// so that the interval shown is a readable number.
+func mgmtRoundUp(d time.Duration) time.Duration {
+	unit := time.Millisecond
+	if d >= time.Second {
+		unit = time.Second
+	}
+	if r := d % unit; r != 0 {
+		d += unit - r
+	}
+	return d
+}
+
+// mgmtDur prints a poll duration: 7.2s, 340ms.
+func mgmtDur(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// ---- One poll ----
+
+// mgmtPoll is what one poll fetched and what went wrong.
+type mgmtPoll struct {
+	snap       *model.MgmtSnapshot // nil when nothing could be fetched
+	aborted    bool                // a fatal error stopped the poll (refused, credentials, not an API)
+	errs       []*mgmtError        // failures, in request order
+	statsOff   bool                // the broker does not collect statistics
+	notMonitor *mgmtError          // the user lacks the monitoring tag: lists are partial
+	changed    []string            // lists reported as changing while paged, several polls in a row
+	version    string
+	nodes      int
+}
+
+func (r *mgmtPoll) down() bool { return r.aborted || r.snap == nil }
+
+// Columns asked for. See the file comment for what the broker does with them.
+var (
+	mgmtOverviewColumns = strings.Join([]string{
+		"cluster_name", "rabbitmq_version", "erlang_version", "management_version", "node", "disable_stats",
+		"object_totals", "message_stats.publish_details.rate", "message_stats.deliver_get_details.rate",
+	}, ",")
+	mgmtNodeColumns = strings.Join([]string{
+		"name", "running", "mem_used", "mem_limit", "mem_alarm", "disk_free", "disk_free_limit", "disk_free_alarm",
+		"fd_used", "fd_total", "uptime", "partitions",
+	}, ",")
+	mgmtConnColumns = strings.Join([]string{
+		"name", "user_provided_name",
+		"client_properties.connection_name", "client_properties.product", "client_properties.version",
+		"client_properties.platform", "client_properties.capabilities",
+		"user", "vhost", "peer_host", "peer_port", "node", "protocol", "state", "timeout", "channel_max", "frame_max",
+		"connected_at", "recv_oct", "send_oct", "recv_oct_details.rate", "send_oct_details.rate", "channels",
+		"ssl", "ssl_protocol",
+	}, ",")
+	mgmtChanColumns = strings.Join([]string{
+		"connection_details.name", "number", "node", "user", "vhost", "state", "prefetch_count", "global_prefetch_count",
+		"messages_unacknowledged", "messages_unconfirmed", "consumer_count", "confirm", "transactional",
+		"message_stats.publish_details.rate", "message_stats.deliver_get_details.rate", "message_stats.ack_details.rate",
+	}, ",")
+)
+
+// poll fetches the four endpoints one after the other.
+func (p *Poller) poll(ctx context.Context) mgmtPoll {
+	var res mgmtPoll
+	snap := &model.MgmtSnapshot{}
+	anyOK := false
+	fail := func(e *mgmtError) {
+		res.errs = append(res.errs, e)
+		if e.fatal {
+			res.aborted = true
+		}
+	}
+
+	// /api/overview. Its failure alone does not stop the poll: on a
+	// cluster with many queues it is the slowest endpoint.
+	var ov mgmtOverview
+	if err := p.getJSON(ctx, "/api/overview", url.Values{"columns": {mgmtOverviewColumns}}, mgmtSmallLimit, &ov, ""); err != nil {
+		if ctx.Err() != nil {
+			return res
+		}
+		if err.kind == mgmtErrNotFound {
+			err.msg = "the management plugin is not enabled (404 on /api/overview)"
+			err.hint = "rabbitmq-plugins enable rabbitmq_management; if it is enabled, check the URL (host, port, path prefix)"
+			err.fatal = true
+		}
+		fail(err)
+		if res.aborted {
+			return res
+		}
+	} else {
+		anyOK = true
+		snap.Overview = ov.model()
+		res.version = ov.RabbitVersion
+		res.statsOff = ov.DisableStats
+	}
+
+	// /api/nodes. A user with only the management tag is refused here and
+	// sees only its own connections in the lists: those are then useless.
+	var nodes []mgmtNode
+	if err := p.getJSON(ctx, "/api/nodes", url.Values{"columns": {mgmtNodeColumns}}, mgmtSmallLimit, &nodes, ""); err != nil {
+		if ctx.Err() != nil {
+			return res
+		}
+		if err.kind == mgmtErrNotMonitor {
+			res.notMonitor = err
+		} else {
+			fail(err)
+			if res.aborted {
+				return res
+			}
+		}
+	} else {
+		anyOK = true
+		snap.Nodes, snap.NodesOK = make([]model.Node, 0, len(nodes)), true
+		seen := map[string]int{}
+		running := 0
+		for i := range nodes {
+			n := &nodes[i]
+			if n.Name == "" {
+				continue
+			}
+			snap.Nodes = append(snap.Nodes, n.model())
+			if n.Running {
+				running++
+				n.present(seen)
+			}
+		}
+		res.nodes = len(snap.Nodes)
+		for _, col := range mgmtNodeStatColumns {
+			if running > 0 && seen[col] == 0 {
+				snap.Unavailable = append(snap.Unavailable, "nodes."+col)
+			}
+		}
+	}
+
+	if res.notMonitor == nil {
+		// /api/connections
+		conns, err := mgmtFetchList[mgmtConn](ctx, p, "/api/connections", mgmtConnColumns, "name",
+			func(c *mgmtConn) string { return c.Name })
+		snap.Time = time.Now()
+		switch {
+		case ctx.Err() != nil:
+			return res
+		case err != nil && err.kind == mgmtErrChanged:
+			res.listChanged(p, "/api/connections", true)
+		case err != nil:
+			res.listChanged(p, "/api/connections", false)
+			fail(err)
+			if res.aborted {
+				return res
+			}
+		default:
+			res.listChanged(p, "/api/connections", false)
+			anyOK = true
+			snap.Connections, snap.ConnectionsOK = make([]model.Connection, 0, len(conns)), true
+			seen := map[string]int{}
+			for i := range conns {
+				c := &conns[i]
+				c.present(seen)
+				snap.Connections = append(snap.Connections, c.model())
+			}
+			missing := 0
+			for _, col := range mgmtConnStatColumns {
+				if len(conns) > 0 && seen[col] == 0 || len(conns) == 0 && res.statsOff {
+					snap.Unavailable = append(snap.Unavailable, "connections."+col)
+					if col == "state" {
+						missing++
+					}
+				}
+			}
+			if missing > 0 {
+				res.statsOff = true
+			}
+		}
+
+		// /api/channels. With statistics off the broker refuses the list.
+		if res.statsOff {
+			snap.Unavailable = append(snap.Unavailable, "channels")
+		} else {
+			chans, err := mgmtFetchList[mgmtChan](ctx, p, "/api/channels", mgmtChanColumns, "connection_details.name",
+				func(c *mgmtChan) string { return c.ConnectionDetails.Name + "\x00" + strconv.Itoa(c.Number) })
+			switch {
+			case ctx.Err() != nil:
+				return res
+			case err != nil && err.kind == mgmtErrStatsDisabled:
+				res.statsOff = true
+				snap.Unavailable = append(snap.Unavailable, "channels")
+			case err != nil && err.kind == mgmtErrChanged:
+				res.listChanged(p, "/api/channels", true)
+			case err != nil:
+				res.listChanged(p, "/api/channels", false)
+				fail(err)
+				if res.aborted {
+					return res
+				}
+			default:
+				res.listChanged(p, "/api/channels", false)
+				anyOK = true
+				snap.Channels, snap.ChannelsOK = make([]model.Channel, 0, len(chans)), true
+				for i := range chans {
+					snap.Channels = append(snap.Channels, chans[i].model())
+				}
+			}
+		}
+	}
+	if res.statsOff {
+		for i := range snap.Connections {
+			if snap.Connections[i].State == model.StateUnknown {
+				snap.Connections[i].StatsMissing = true
+			}
+		}
+	}
+	if !anyOK {
+		return res
+	}
+	if snap.Time.IsZero() {
+		snap.Time = time.Now()
+	}
+	snap.Meta.Source = model.SourceManagement
+	sort.Strings(snap.Unavailable)
+	res.snap = snap
+	return res
+}
+
+// listChanged counts the polls in a row in which a list kept changing
+// while it was paged through; it is reported after a few.
+func (r *mgmtPoll) listChanged(p *Poller, endpoint string, changed bool) {
+	if !changed {
+		delete(p.changed, endpoint)
+		return
+	}
+	p.changed[endpoint]++
+	if p.changed[endpoint] >= mgmtChangedReport {
+		r.changed = append(r.changed, endpoint)
+	}
+}
+
+// mgmtFetchList reads a whole list, page by page. The pages are read one after
+// the other while the broker's list may change: when its total changes
+// between the first and the last page (or a page runs past the end), items
+// may have been skipped, so the list is read again once; if it changes
+// again the result is an mgmtErrChanged error and the list is not used.
+func mgmtFetchList[T any](ctx context.Context, p *Poller, endpoint, columns, sortBy string, key func(*T) string) ([]T, *mgmtError) {
+	for attempt := 1; ; attempt++ {
+		items, changed, err := mgmtFetchPages(ctx, p, endpoint, columns, sortBy, key)
+		if err != nil || !changed {
+			return items, err
+		}
+		if attempt == 2 {
+			return nil, &mgmtError{endpoint: endpoint, kind: mgmtErrChanged,
+				msg: endpoint + " changed while amqptop paged through it (" + strconv.Itoa(len(items)) + " items)"}
+		}
+	}
+}
+
+type mgmtPage[T any] struct {
+	TotalCount int  `json:"total_count"`
+	Page       int  `json:"page"`
+	PageCount  int  `json:"page_count"`
+	Items      *[]T `json:"items"`
+}
+
+func mgmtFetchPages[T any](ctx context.Context, p *Poller, endpoint, columns, sortBy string, key func(*T) string) (all []T, changed bool, _ *mgmtError) {
+	seen := map[string]struct{}{}
+	total := -1
+	for n := 1; ; n++ {
+		q := url.Values{
+			"columns":   {columns},
+			"page":      {strconv.Itoa(n)},
+			"page_size": {strconv.Itoa(p.cfg.PageSize)},
+			"sort":      {sortBy},
+		}
+		body, err := p.get(ctx, endpoint, q, mgmtListLimit)
+		if err != nil {
+			if err.kind == mgmtErrPageRange {
+				return all, true, nil // the list shrank under us
+			}
+			return nil, false, err
+		}
+		if t := mgmtFirstByte(body); t == '[' {
+			// A broker without paging sends the whole list.
+			var items []T
+			if err := mgmtDecode(endpoint, body, &items, ""); err != nil {
+				return nil, false, err
+			}
+			return mgmtDedupe(items, key, seen), false, nil
+		}
+		var pg mgmtPage[T]
+		if err := mgmtDecode(endpoint, body, &pg, "items."); err != nil {
+			return nil, false, err
+		}
+		if pg.Items == nil {
+			return nil, false, &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
+				msg:  "unexpected reply from " + endpoint + ": a page without items",
+				hint: "the URL does not seem to point at a RabbitMQ management API"}
+		}
+		if total < 0 {
+			total = pg.TotalCount
+		} else if pg.TotalCount != total {
+			changed = true
+		}
+		all = append(all, mgmtDedupe(*pg.Items, key, seen)...)
+		if n >= pg.PageCount || len(*pg.Items) == 0 {
+			break
+		}
+		if n >= mgmtMaxPages {
+			return nil, false, &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
+				msg: "unexpected reply from " + endpoint + ": more than " + strconv.Itoa(mgmtMaxPages) + " pages"}
+		}
+	}
+	return all, changed, nil
+}
+
+// mgmtDedupe drops items already seen (a list that grew while being paged
+// repeats some) and items without a key.
+func mgmtDedupe[T any](items []T, key func(*T) string, seen map[string]struct{}) []T {
+	out := items[:0]
+	for i := range items {
+		k := key(&items[i])
+		if k == "" || k[0] == 0 {
+			continue
+		}
+		if _, dup := seen[k]; dup {
+			continue
+		}
+		seen[k] = struct{}{}
+		out = append(out, items[i])
+	}
+	return out
+}
+
+func mgmtFirstByte(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c
+	}
+	return 0
+}
+
+// ---- Status ----
+
+type mgmtStatus struct {
+	health       model.Health
+	detail, hint string
+	key          string // what identifies the status for "has it changed" (detail without the varying parts)
+}
+
+func (p *Poller) status(res mgmtPoll, cur, took time.Duration) mgmtStatus {
+	if res.down() {
+		if len(res.errs) == 0 { // cannot happen: nothing fetched and no error
+			return mgmtStatus{health: model.HealthDown, detail: "no reply", key: "no reply"}
+		}
+		e := res.errs[0]
+		return mgmtStatus{health: model.HealthDown, detail: e.msg, hint: e.hint, key: e.msg}
+	}
+	var details, keys, hints []string
+	add := func(detail, key, hint string) {
+		details, keys = append(details, detail), append(keys, key)
+		if hint != "" {
+			hints = append(hints, hint)
+		}
+	}
+	if len(res.errs) > 0 {
+		e := res.errs[0]
+		d := e.msg
+		if len(res.errs) > 1 {
+			var also []string
+			for _, o := range res.errs[1:] {
+				also = append(also, o.endpoint)
+			}
+			d += " (also failed: " + strings.Join(also, ", ") + ")"
+		}
+		add(d, d, e.hint)
+	}
+	if e := res.notMonitor; e != nil {
+		d := "user " + strconv.Quote(p.cfg.User) + " lacks the 'monitoring' tag: /api/nodes refused it (" + e.status + ") and the API lists only its own connections and channels"
+		add(d, d, mgmtMonitoringHint)
+	}
+	if res.statsOff {
+		d := "statistics are disabled on the broker: connection state, heartbeat, client names, bytes, rates and channels are not reported"
+		add(d, d, "the broker runs with management_agent.disable_metrics_collector = true (or management.disable_stats = true); amqptop still sees connections come and go")
+	}
+	for _, ep := range res.changed {
+		d := ep + " changes faster than amqptop can page through it: it is skipped in some polls"
+		add(d, d, "raise the page size (up to 500) or poll less often")
+	}
+	if cur > p.cfg.Interval {
+		add("slow: poll took "+mgmtDur(took)+"; polling every "+mgmtDur(cur), "slow:"+cur.String(),
+			"the management API answers slowly (a busy node or many connections); amqptop polls less often until it is fast again")
+	}
+	if len(details) > 0 {
+		h := ""
+		if len(hints) > 0 {
+			h = hints[0]
+		}
+		return mgmtStatus{health: model.HealthDegraded, detail: strings.Join(details, "; "), hint: h, key: strings.Join(keys, "; ")}
+	}
+	d := "management API answers"
+	if res.version != "" {
+		d = "RabbitMQ " + res.version
+	}
+	if res.nodes == 1 {
+		d += ", 1 node"
+	} else if res.nodes > 1 {
+		d += ", " + strconv.Itoa(res.nodes) + " nodes"
+	}
+	return mgmtStatus{health: model.HealthUp, detail: d, key: d}
+}
+
+// ---- HTTP ----
+
+type mgmtErrKind uint8
+
+const (
+	mgmtErrTransport     mgmtErrKind = iota // no HTTP answer (refused, reset, TLS, DNS)
+	mgmtErrTimeout                          // no complete answer within Timeout
+	mgmtErrAuth                             // 401, 403
+	mgmtErrNotMonitor                       // 401 "Not monitor user" on /api/nodes
+	mgmtErrNotFound                         // 404
+	mgmtErrStatus                           // another non-200 status
+	mgmtErrStatsDisabled                    // 400 "Stats in management UI are disabled"
+	mgmtErrPageRange                        // 400 page_out_of_range
+	mgmtErrJSON                             // a body that is not the JSON expected
+	mgmtErrChanged                          // a list that kept changing while paged
+)
+
+// mgmtError is a failed request, described for the user: msg names the
+// endpoint and never contains the password or the URL's credentials.
+type mgmtError struct {
+	endpoint string
+	kind     mgmtErrKind
+	status   string // "401 Unauthorized"
+	msg      string
+	hint     string
+	fatal    bool // the other endpoints will fail the same way: stop the poll
+}
+
+func (e *mgmtError) Error() string { return e.msg }
+
+const mgmtMonitoringHint = "check the user and password; the user needs the 'monitoring' tag (rabbitmqctl set_user_tags USER monitoring)"
+
+// getJSON GETs an endpoint and decodes its JSON reply into v.
+func (p *Poller) getJSON(ctx context.Context, endpoint string, q url.Values, limit int64, v any, tolerate string) *mgmtError {
+	body, err := p.get(ctx, endpoint, q, limit)
+	if err != nil {
+		return err
+	}
+	return mgmtDecode(endpoint, body, v, tolerate)
+}
+
+// get performs one GET with the per-request timeout and returns the body
+// of a 200 reply.
+func (p *Poller) get(ctx context.Context, endpoint string, q url.Values, limit int64) ([]byte, *mgmtError) {
+	rctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	u := p.rh.Endpoint + endpoint
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, p.clean(&mgmtError{endpoint: endpoint, kind: mgmtErrTransport, fatal: true,
+			msg: "GET " + endpoint + ": " + mgmtUnwrapURLError(err).Error()})
+	}
+	req.SetBasicAuth(p.rh.Username, p.rh.Password)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "amqptop")
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return nil, p.clean(p.transportError(rctx, endpoint, err, false))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, mgmtErrBodyLimit))
+		return nil, p.clean(p.statusError(endpoint, resp, body))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, p.clean(p.transportError(rctx, endpoint, err, true))
+	}
+	if int64(len(body)) > limit {
+		return nil, p.clean(&mgmtError{endpoint: endpoint, kind: mgmtErrStatus,
+			msg:  fmt.Sprintf("GET %s: the reply is larger than %d MiB", endpoint, limit>>20),
+			hint: "lower the page size"})
+	}
+	return body, nil
+}
+
+// clean removes the password (and the Authorization header's value) from
+// texts that might quote them (an error body echoing the request).
+func (p *Poller) clean(e *mgmtError) *mgmtError {
+	user, pass := p.rh.Username, p.rh.Password
+	if pass != "" {
+		auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+		e.msg = strings.ReplaceAll(redact(e.msg, user, pass), auth, "xxxxx")
+		e.hint = redact(e.hint, user, pass)
+	}
+	return e
+}
+
+func mgmtUnwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// transportError describes a request that got no (complete) answer.
+func (p *Poller) transportError(rctx context.Context, endpoint string, err error, inBody bool) *mgmtError {
+	e := &mgmtError{endpoint: endpoint, kind: mgmtErrTransport}
+	prefix := "GET " + endpoint + ": "
+	var (
+		dnsErr  *net.DNSError
+		certErr *tls.CertificateVerificationError
+		uaErr   x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invErr  x509.CertificateInvalidError
+		recErr  tls.RecordHeaderError
+		netErr  net.Error
+		opErr   *net.OpError
+	)
+	inner := mgmtUnwrapURLError(err)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || rctx.Err() != nil || errors.As(err, &netErr) && netErr.Timeout():
+		e.kind = mgmtErrTimeout
+		e.msg = prefix + "timeout after " + p.cfg.Timeout.String()
+		e.hint = "the management API did not answer in time: the node may be overloaded, or a firewall drops the packets"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.fatal = true
+		e.msg = prefix + "connection refused by " + p.hostport
+		e.hint = "the management plugin may be off (rabbitmq-plugins enable rabbitmq_management) or the port wrong (15672, 15671 with TLS)"
+	case errors.As(err, &dnsErr):
+		e.fatal = true
+		e.msg = prefix + "cannot resolve " + dnsErr.Name + ": " + dnsErr.Err
+		e.hint = "check the host name in the management URL"
+	case errors.As(err, &certErr) || errors.As(err, &uaErr) || errors.As(err, &hostErr) || errors.As(err, &invErr):
+		e.fatal = true
+		e.msg = prefix + "TLS: " + inner.Error()
+		e.hint = "the broker's certificate is not trusted here (or names another host)"
+	case errors.As(err, &recErr):
+		e.fatal = true
+		e.msg = prefix + "the server does not speak TLS at " + p.hostport
+		e.hint = "use http:// for this port, or the management TLS port (15671)"
+	case strings.Contains(inner.Error(), "malformed HTTP response") || strings.Contains(inner.Error(), "server gave HTTP response to HTTPS client"):
+		e.fatal = true
+		e.msg = prefix + "the server at " + p.hostport + " does not answer plain HTTP"
+		e.hint = "use https:// for a TLS port, or check the port (15672 is the management API's)"
+	case inBody && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)):
+		e.msg = prefix + "the server closed the connection mid-response (unexpected EOF)"
+		e.hint = "the management API or a proxy in between dropped the connection"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		e.msg = prefix + "the server closed the connection without answering"
+		e.hint = "the management API or a proxy in between dropped the connection"
+	case errors.Is(err, syscall.ECONNRESET):
+		e.msg = prefix + "connection reset by the server"
+		e.hint = "the management API or a proxy in between dropped the connection"
+	case errors.As(err, &opErr):
+		// Without the addresses: the local port changes with every attempt.
+		e.msg = prefix + opErr.Op + ": " + opErr.Err.Error()
+	default:
+		e.msg = prefix + inner.Error()
+	}
+	if inBody && e.kind == mgmtErrTransport && !strings.Contains(e.msg, "mid-response") {
+		e.msg = strings.Replace(e.msg, prefix, prefix+"reading the reply: ", 1)
+	}
+	return e
+}
+
+var mgmtErlangPid = regexp.MustCompile(`<\d+\.\d+\.\d+>`)
+
+// statusError describes a non-200 reply.
+func (p *Poller) statusError(endpoint string, resp *http.Response, body []byte) *mgmtError {
+	e := &mgmtError{endpoint: endpoint, kind: mgmtErrStatus, status: resp.Status}
+	if e.status == "" {
+		e.status = strconv.Itoa(resp.StatusCode)
+	}
+	var er rabbithole.ErrorResponse
+	reason, isJSON := "", json.Unmarshal(body, &er) == nil && (er.Message != "" || er.Reason != "")
+	if isJSON {
+		reason = er.Reason
+	}
+	line := mgmtFirstLine(body)
+	if isJSON {
+		line = er.Message
+		if er.Reason != "" && er.Reason != er.Message {
+			line += ": " + er.Reason
+		}
+		line = mgmtFirstLine([]byte(line))
+	}
+	prefix := "GET " + endpoint + ": "
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized && endpoint == "/api/nodes" && strings.Contains(reason, "Not monitor user"):
+		e.kind, e.hint = mgmtErrNotMonitor, mgmtMonitoringHint
+		e.status = strconv.Itoa(code) + " " + reason
+		e.msg = prefix + e.status
+	case code == http.StatusUnauthorized && strings.Contains(reason, "Not management user"):
+		e.kind, e.fatal, e.hint = mgmtErrAuth, true, mgmtMonitoringHint
+		e.msg = "user " + strconv.Quote(p.cfg.User) + " may not use the management API: it lacks the 'monitoring' (or 'management') tag (401 " + reason + ")"
+	case code == http.StatusUnauthorized:
+		e.kind, e.fatal, e.hint = mgmtErrAuth, true, mgmtMonitoringHint
+		e.msg = "management API refused the credentials (401)"
+	case code == http.StatusForbidden:
+		e.kind, e.fatal, e.hint = mgmtErrAuth, true, mgmtMonitoringHint
+		e.msg = "management API refused user " + strconv.Quote(p.cfg.User) + " (403): it lacks the 'monitoring' (or 'management') tag"
+		if endpoint == "/api/nodes" && strings.Contains(reason, "monitor") {
+			e.kind, e.fatal = mgmtErrNotMonitor, false
+			e.status = "403 " + reason
+		}
+	case code == http.StatusNotFound:
+		e.kind = mgmtErrNotFound
+		e.msg = prefix + e.status
+	case code == http.StatusBadRequest && strings.Contains(reason, "Stats in management UI are disabled"):
+		e.kind = mgmtErrStatsDisabled
+		e.msg = prefix + e.status + ": " + line
+	case code == http.StatusBadRequest && er.Message == "page_out_of_range":
+		e.kind = mgmtErrPageRange
+		e.msg = prefix + e.status + ": " + line
+	default:
+		e.msg = prefix + e.status
+		if line != "" {
+			e.msg += ": " + line
+		}
+		switch {
+		case code == http.StatusServiceUnavailable:
+			e.hint = "the node may be starting, stopping or overloaded"
+		case code >= 500:
+			e.hint = "the management API failed on the broker; the node's log says why"
+		}
+	}
+	return e
+}
+
+// mgmtFirstLine returns the first non-empty line of an error body, bounded,
+// with Erlang pids (which change with every request) masked.
+func mgmtFirstLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	s = mgmtErlangPid.ReplaceAllString(s, "<pid>")
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > mgmtErrLineLimit {
+		cut := mgmtErrLineLimit
+		for cut > 0 && !mgmtUTF8Start(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func mgmtUTF8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// mgmtDecode decodes a reply. A field of an unexpected type (inside an
+// item when tolerate is the items' path prefix, "items.") is left empty
+// instead of failing the whole reply; a reply of the wrong shape or that
+// does not parse is an error naming the endpoint.
+func mgmtDecode(endpoint string, body []byte, v any, tolerate string) *mgmtError {
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" && strings.HasPrefix(te.Field, tolerate) {
+			return nil
+		}
+		return &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
+			msg:  "unexpected JSON from " + endpoint + ": " + mgmtJSONKind(te.Value) + " where " + mgmtGoKind(te.Type) + " was expected" + mgmtAtField(te.Field),
+			hint: "the URL does not seem to point at a RabbitMQ management API"}
+	}
+	e := &mgmtError{endpoint: endpoint, kind: mgmtErrJSON, msg: "invalid JSON from " + endpoint + ": " + err.Error()}
+	if mgmtFirstByte(body) == '<' {
+		e.hint = "the reply is HTML: the URL does not seem to point at the RabbitMQ management API"
+	} else {
+		e.hint = "the reply was cut short or garbled (a proxy, or the broker under memory pressure)"
+	}
+	return e
+}
+
+func mgmtAtField(f string) string {
+	if f == "" {
+		return ""
+	}
+	return " (at " + f + ")"
+}
+
+func mgmtJSONKind(v string) string {
+	switch v {
+	case "array":
+		return "an array"
+	case "object":
+		return "an object"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	}
+	return "a " + v
+}
+
+func mgmtGoKind(t reflect.Type) string {
+	if t == nil {
+		return "something else"
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Pointer:
+		return mgmtGoKind(t.Elem())
+	}
+	return "a number"
+}
+
+// ---- JSON shapes (only the fields used) and their mapping to the model ----
+
+type mgmtRate struct {
+	Rate float64 `json:"rate"`
+}
+
+type mgmtOverview struct {
+	ClusterName       string                  `json:"cluster_name"`
+	RabbitVersion     string                  `json:"rabbitmq_version"`
+	ErlangVersion     string                  `json:"erlang_version"`
+	ManagementVersion string                  `json:"management_version"`
+	Node              string                  `json:"node"`
+	DisableStats      bool                    `json:"disable_stats"`
+	ObjectTotals      rabbithole.ObjectTotals `json:"object_totals"`
+	MessageStats      struct {
+		PublishDetails    mgmtRate `json:"publish_details"`
+		DeliverGetDetails mgmtRate `json:"deliver_get_details"`
+	} `json:"message_stats"`
+}
+
+func (o *mgmtOverview) model() model.Overview {
+	return model.Overview{
+		ClusterName:       o.ClusterName,
+		RabbitVersion:     o.RabbitVersion,
+		ErlangVersion:     o.ErlangVersion,
+		ManagementVersion: o.ManagementVersion,
+		Node:              o.Node,
+		Connections:       o.ObjectTotals.Connections,
+		Channels:          o.ObjectTotals.Channels,
+		Queues:            o.ObjectTotals.Queues,
+		Consumers:         o.ObjectTotals.Consumers,
+		PublishRate:       o.MessageStats.PublishDetails.Rate,
+		DeliverRate:       o.MessageStats.DeliverGetDetails.Rate,
+	}
+}
+
+type mgmtNode struct {
+	Name          string   `json:"name"`
+	Running       bool     `json:"running"`
+	MemUsed       *uint64  `json:"mem_used"`
+	MemLimit      uint64   `json:"mem_limit"`
+	MemAlarm      *bool    `json:"mem_alarm"`
+	DiskFree      *uint64  `json:"disk_free"`
+	DiskFreeLimit uint64   `json:"disk_free_limit"`
+	DiskAlarm     *bool    `json:"disk_free_alarm"`
+	FDUsed        *int     `json:"fd_used"`
+	FDTotal       int      `json:"fd_total"`
+	Uptime        *int64   `json:"uptime"`
+	Partitions    []string `json:"partitions"`
+}
+
+// mgmtNodeStatColumns are the node columns whose absence (on running nodes)
+// means the broker does not report them.
+var mgmtNodeStatColumns = []string{"mem_used", "mem_alarm", "disk_free", "disk_free_alarm", "fd_used", "uptime"}
+
+func (n *mgmtNode) present(seen map[string]int) {
+	mgmtMark(seen, "mem_used", n.MemUsed != nil)
+	mgmtMark(seen, "mem_alarm", n.MemAlarm != nil)
+	mgmtMark(seen, "disk_free", n.DiskFree != nil)
+	mgmtMark(seen, "disk_free_alarm", n.DiskAlarm != nil)
+	mgmtMark(seen, "fd_used", n.FDUsed != nil)
+	mgmtMark(seen, "uptime", n.Uptime != nil)
+}
+
+func mgmtMark(seen map[string]int, col string, ok bool) {
+	if ok {
+		seen[col]++
+	}
+}
+
+func (n *mgmtNode) model() model.Node {
+	m := model.Node{
+		Name:          n.Name,
+		Running:       n.Running,
+		MemUsed:       mgmtDeref(n.MemUsed),
+		MemLimit:      n.MemLimit,
+		MemAlarm:      mgmtDeref(n.MemAlarm),
+		DiskFree:      mgmtDeref(n.DiskFree),
+		DiskFreeLimit: n.DiskFreeLimit,
+		DiskAlarm:     mgmtDeref(n.DiskAlarm),
+		FDUsed:        mgmtDeref(n.FDUsed),
+		FDTotal:       n.FDTotal,
+		Uptime:        time.Duration(mgmtDeref(n.Uptime)) * time.Millisecond,
+	}
+	if len(n.Partitions) > 0 {
+		m.Partitions = n.Partitions
+	}
+	return m
+}
+
+func mgmtDeref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+type mgmtClientProps struct {
+	ConnectionName string          `json:"connection_name"`
+	Product        string          `json:"product"`
+	Version        string          `json:"version"`
+	Platform       string          `json:"platform"`
+	Capabilities   map[string]bool `json:"capabilities"`
+}
+
+type mgmtConn struct {
+	Name             string           `json:"name"`
+	UserProvidedName string           `json:"user_provided_name"`
+	ClientProperties *mgmtClientProps `json:"client_properties"`
+	User             string           `json:"user"`
+	Vhost            string           `json:"vhost"`
+	PeerHost         string           `json:"peer_host"`
+	PeerPort         int              `json:"peer_port"`
+	Node             string           `json:"node"`
+	Protocol         string           `json:"protocol"`
+	State            string           `json:"state"`
+	Timeout          *int             `json:"timeout"`
+	ChannelMax       int              `json:"channel_max"`
+	FrameMax         int              `json:"frame_max"`
+	ConnectedAt      int64            `json:"connected_at"`
+	RecvOct          *uint64          `json:"recv_oct"`
+	SendOct          *uint64          `json:"send_oct"`
+	RecvOctDetails   *mgmtRate        `json:"recv_oct_details"`
+	SendOctDetails   *mgmtRate        `json:"send_oct_details"`
+	Channels         *int             `json:"channels"`
+	SSL              bool             `json:"ssl"`
+	SSLProtocol      string           `json:"ssl_protocol"`
+}
+
+// mgmtConnStatColumns are the connection columns whose absence from every
+// listed connection means the broker does not report them.
+var mgmtConnStatColumns = []string{
+	"state", "channels", "timeout", "client_properties", "peer_host", "protocol", "connected_at",
+	"recv_oct", "send_oct", "recv_oct_details.rate", "send_oct_details.rate",
+}
+
+func (c *mgmtConn) present(seen map[string]int) {
+	mgmtMark(seen, "state", c.State != "")
+	mgmtMark(seen, "channels", c.Channels != nil)
+	mgmtMark(seen, "timeout", c.Timeout != nil)
+	mgmtMark(seen, "client_properties", c.ClientProperties != nil)
+	mgmtMark(seen, "peer_host", c.PeerHost != "")
+	mgmtMark(seen, "protocol", c.Protocol != "")
+	mgmtMark(seen, "connected_at", c.ConnectedAt != 0)
+	mgmtMark(seen, "recv_oct", c.RecvOct != nil)
+	mgmtMark(seen, "send_oct", c.SendOct != nil)
+	mgmtMark(seen, "recv_oct_details.rate", c.RecvOctDetails != nil)
+	mgmtMark(seen, "send_oct_details.rate", c.SendOctDetails != nil)
+}
+
+func (c *mgmtConn) model() model.Connection {
+	m := model.Connection{
+		Name:        c.Name,
+		Client:      c.UserProvidedName,
+		User:        c.User,
+		Vhost:       c.Vhost,
+		Node:        c.Node,
+		Protocol:    c.Protocol,
+		State:       model.ParseConnState(c.State),
+		Heartbeat:   time.Duration(mgmtDeref(c.Timeout)) * time.Second,
+		ChannelMax:  c.ChannelMax,
+		FrameMax:    c.FrameMax,
+		RecvBytes:   mgmtDeref(c.RecvOct),
+		SendBytes:   mgmtDeref(c.SendOct),
+		Channels:    mgmtDeref(c.Channels),
+		TLS:         c.SSL,
+		TLSProtocol: c.SSLProtocol,
+	}
+	if c.RecvOctDetails != nil {
+		m.RecvRate = c.RecvOctDetails.Rate
+	}
+	if c.SendOctDetails != nil {
+		m.SendRate = c.SendOctDetails.Rate
+	}
+	if c.ConnectedAt > 0 {
+		m.ConnectedAt = time.UnixMilli(c.ConnectedAt)
+	}
+	if c.PeerHost != "" {
+		if c.PeerPort > 0 {
+			m.Peer = net.JoinHostPort(c.PeerHost, strconv.Itoa(c.PeerPort))
+		} else {
+			m.Peer = c.PeerHost
+		}
+	}
+	if cp := c.ClientProperties; cp != nil {
+		if m.Client == "" {
+			m.Client = cp.ConnectionName
+		}
+		m.Product, m.Version, m.Platform = cp.Product, cp.Version, cp.Platform
+		for k, on := range cp.Capabilities {
+			if on {
+				m.Capabilities = append(m.Capabilities, k)
+			}
+		}
+		sort.Strings(m.Capabilities)
+	}
+	if c.State == "" {
+		m.StatsMissing = true
+	}
+	return m
+}
+
+type mgmtChan struct {
+	ConnectionDetails struct {
+		Name string `json:"name"`
+	} `json:"connection_details"`
+	Number                 int    `json:"number"`
+	Node                   string `json:"node"`
+	User                   string `json:"user"`
+	Vhost                  string `json:"vhost"`
+	State                  string `json:"state"`
+	PrefetchCount          int    `json:"prefetch_count"`
+	GlobalPrefetchCount    int    `json:"global_prefetch_count"`
+	MessagesUnacknowledged int    `json:"messages_unacknowledged"`
+	MessagesUnconfirmed    int    `json:"messages_unconfirmed"`
+	ConsumerCount          int    `json:"consumer_count"`
+	Confirm                bool   `json:"confirm"`
+	Transactional          bool   `json:"transactional"`
+	MessageStats           struct {
+		PublishDetails    mgmtRate `json:"publish_details"`
+		DeliverGetDetails mgmtRate `json:"deliver_get_details"`
+		AckDetails        mgmtRate `json:"ack_details"`
+	} `json:"message_stats"`
+}
+
+func (c *mgmtChan) model() model.Channel {
+	return model.Channel{
+		Conn:           c.ConnectionDetails.Name,
+		Number:         c.Number,
+		Node:           c.Node,
+		User:           c.User,
+		Vhost:          c.Vhost,
+		State:          c.State,
+		Prefetch:       c.PrefetchCount,
+		GlobalPrefetch: c.GlobalPrefetchCount,
+		Unacked:        c.MessagesUnacknowledged,
+		Unconfirmed:    c.MessagesUnconfirmed,
+		Consumers:      c.ConsumerCount,
+		Confirm:        c.Confirm,
+		Transactional:  c.Transactional,
+		PublishRate:    c.MessageStats.PublishDetails.Rate,
+		DeliverRate:    c.MessageStats.DeliverGetDetails.Rate,
+		AckRate:        c.MessageStats.AckDetails.Rate,
+	}
+}

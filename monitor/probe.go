@@ -1,0 +1,338 @@
+package monitor
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/amqptop/amqptop/model"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// Probe is amqptop's own client: it publishes with publisher confirms to a
+// server-named, exclusive, auto-delete queue and consumes it, measuring the
+// round trip and the confirm latency; a frame tap on its socket sees the
+// heartbeat frames; every close and every reconnect attempt is reported.
+type Probe struct {
+	Target    *Target
+	Client    string        // client-provided name, e.g. amqptop-probe@host
+	Heartbeat time.Duration // requested heartbeat (default 10s)
+	Interval  time.Duration // publish interval (default 1s)
+	TLS       *tls.Config   // for amqps (default: verify against the system roots)
+	MinDelay  time.Duration // first reconnect delay (default 1s)
+	MaxDelay  time.Duration // reconnect delay cap (default 30s)
+
+	Dropped atomic.Uint64 // heartbeat notices dropped because the loop was behind
+}
+
+func (p *Probe) defaults() {
+	if p.Heartbeat <= 0 {
+		p.Heartbeat = 10 * time.Second
+	}
+	if p.Interval <= 0 {
+		p.Interval = time.Second
+	}
+	if p.MinDelay <= 0 {
+		p.MinDelay = time.Second
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = 30 * time.Second
+	}
+	if p.Client == "" {
+		p.Client = "amqptop-probe"
+	}
+}
+
+// Run implements model.Feed. It connects, probes until the connection
+// closes, and reconnects with capped exponential backoff and jitter until
+// ctx is done; then it closes its connection cleanly (the queue goes with it).
+func (p *Probe) Run(ctx context.Context, emit func(model.Observation)) error {
+	p.defaults()
+	attempt := 0
+	var lastStatus string
+	status := func(h model.Health, detail, hint string) {
+		if key := h.String() + detail; key != lastStatus {
+			lastStatus = key
+			emit(model.SourceStatus{Meta: meta(model.SourceProbe), Of: model.SourceProbe, Health: h, Detail: detail, Hint: hint})
+		}
+	}
+	for ctx.Err() == nil {
+		connected, err := p.session(ctx, emit, attempt, status)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if connected {
+			attempt = 0
+		}
+		attempt++
+		delay := backoff(attempt, p.MinDelay, p.MaxDelay)
+		msg := p.Target.Redact(err.Error())
+		status(model.HealthDown, msg, probeHint(msg, p.Target))
+		emit(model.ProbeReconnecting{Meta: meta(model.SourceProbe), Attempt: attempt, Delay: delay, Error: msg})
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+	}
+	return nil
+}
+
+// backoff is min·2^(attempt-1), capped, ±20 % jitter.
+func backoff(attempt int, lo, hi time.Duration) time.Duration {
+	d := lo
+	for i := 1; i < attempt && d < hi; i++ {
+		d *= 2
+	}
+	d = min(d, hi)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+func meta(src model.Source) model.Meta { return model.Meta{Time: time.Now(), Source: src} }
+
+func probeHint(msg string, t *Target) string {
+	switch {
+	case strings.Contains(msg, "username or password not allowed"), strings.Contains(msg, "ACCESS_REFUSED"):
+		return "check the user and password in --url (AMQPTOP_URL); rabbitmqctl authenticate_user tells whether they work"
+	case strings.Contains(msg, "no access to this vhost"), strings.Contains(msg, "NOT_ALLOWED"):
+		return fmt.Sprintf("the user %q needs access to vhost %q: rabbitmqctl set_permissions -p %q %s '^amq\\.gen-.*' '^amq\\.gen-.*' '^amq\\.gen-.*'", t.User, t.Vhost, t.Vhost, t.User)
+	case strings.Contains(msg, "connection refused"):
+		return "is the broker running and listening on " + t.AMQP.Host + "? (rabbitmq-diagnostics listeners)"
+	case strings.Contains(msg, "no such host"), strings.Contains(msg, "server misbehaving"):
+		return "the host name does not resolve from here"
+	case strings.Contains(msg, "x509"), strings.Contains(msg, "tls:"):
+		return "TLS failed: check the CA (--ca-cert) and the server name; amqps listens on 5671"
+	}
+	return ""
+}
+
+// beat is one heartbeat frame the tap saw.
+type beat struct {
+	sent bool
+	at   time.Time
+}
+
+// sample is one probe message in flight.
+type sample struct {
+	sent      time.Time
+	confirmed time.Duration
+	delivered time.Duration
+	haveConf  bool
+	haveDeliv bool
+}
+
+// session runs one connection. connected reports whether it got as far as
+// probing; err says why it ended.
+func (p *Probe) session(ctx context.Context, emit func(model.Observation), attempt int, status func(model.Health, string, string)) (connected bool, err error) {
+	beats := make(chan beat, 64)
+	var tap *frameTap
+	cfg := amqp.Config{
+		Heartbeat:  p.Heartbeat,
+		Properties: amqp.NewConnectionProperties(),
+		Dial:       p.dialer(&tap, beats),
+	}
+	cfg.Properties.SetClientConnectionName(p.Client)
+	cfg.Properties["product"] = "amqptop"
+	conn, err := amqp.DialConfig(p.plainURL(), cfg)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+
+	closed := conn.NotifyClose(make(chan *amqp.Error, 1))
+	blocked := conn.NotifyBlocked(make(chan amqp.Blocking, 4))
+	pub, err := conn.Channel()
+	if err != nil {
+		return false, fmt.Errorf("opening the probe's publishing channel: %w", err)
+	}
+	sub, err := conn.Channel()
+	if err != nil {
+		return false, fmt.Errorf("opening the probe's consuming channel: %w", err)
+	}
+	pubClosed := pub.NotifyClose(make(chan *amqp.Error, 1))
+	subClosed := sub.NotifyClose(make(chan *amqp.Error, 1))
+	cancels := sub.NotifyCancel(make(chan string, 1))
+	returns := pub.NotifyReturn(make(chan amqp.Return, 16))
+	if err := pub.Confirm(false); err != nil {
+		return false, fmt.Errorf("confirm mode: %w", err)
+	}
+	confirms := pub.NotifyPublish(make(chan amqp.Confirmation, 256))
+	q, err := sub.QueueDeclare("", false, true, true, false, amqp.Table{"x-message-ttl": int32(60_000)})
+	if err != nil {
+		return false, fmt.Errorf("declaring the probe's queue: %w", err)
+	}
+	deliveries, err := sub.Consume(q.Name, "", true, true, false, false, nil)
+	if err != nil {
+		return false, fmt.Errorf("consuming the probe's queue: %w", err)
+	}
+
+	name := conn.LocalAddr().String() + " -> " + conn.RemoteAddr().String()
+	server := fmt.Sprint(conn.Properties["product"], " ", conn.Properties["version"])
+	emit(model.ProbeConnected{Meta: meta(model.SourceProbe), Conn: name, Client: p.Client, User: p.Target.User,
+		Vhost: p.Target.Vhost, Heartbeat: conn.Config.Heartbeat, ChannelMax: int(conn.Config.ChannelMax),
+		FrameMax: conn.Config.FrameSize, Server: strings.TrimSpace(server), Attempt: attempt})
+	status(model.HealthUp, "connected as "+name, "")
+
+	closeObs := func(ch int, e *amqp.Error) model.ProbeClosed {
+		pc := model.ProbeClosed{Meta: meta(model.SourceProbe), Conn: name, Channel: ch}
+		if e != nil {
+			pc.Code, pc.Text, pc.ByServer, pc.Error = e.Code, p.Target.Redact(e.Reason), e.Server, p.Target.Redact(e.Error())
+		}
+		return pc
+	}
+	tick := time.NewTicker(p.Interval)
+	defer tick.Stop()
+	timeout := max(5*time.Second, 3*p.Interval)
+	pending := map[uint64]*sample{}
+	var seq uint64
+	report := func(tag uint64, s *sample) {
+		if s.haveConf && s.haveDeliv {
+			emit(model.ProbeLatency{Meta: meta(model.SourceProbe), RoundTrip: s.delivered, Confirm: s.confirmed})
+			delete(pending, tag)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case e := <-closed:
+			emit(closeObs(0, e))
+			if e == nil {
+				return true, errors.New("connection closed")
+			}
+			return true, e
+		case e := <-pubClosed:
+			return true, p.channelGone(conn, closed, emit, closeObs, 1, e)
+		case e := <-subClosed:
+			return true, p.channelGone(conn, closed, emit, closeObs, 2, e)
+		case tag := <-cancels:
+			return true, fmt.Errorf("the broker cancelled the probe's consumer %s (its queue was deleted?)", tag)
+		case b := <-blocked:
+			emit(model.ProbeBlocked{Meta: meta(model.SourceProbe), Active: b.Active, Reason: b.Reason})
+		case b := <-beats:
+			emit(model.ProbeHeartbeat{Meta: model.Meta{Time: b.at, Source: model.SourceProbe}, Sent: b.sent})
+		case c := <-confirms:
+			if s := pending[c.DeliveryTag]; s != nil {
+				s.confirmed, s.haveConf = time.Since(s.sent), true
+				report(c.DeliveryTag, s)
+			}
+		case d, ok := <-deliveries:
+			if !ok {
+				return true, errors.New("the probe's consumer stopped")
+			}
+			if len(d.Body) == 8 {
+				tag := binary.BigEndian.Uint64(d.Body)
+				if s := pending[tag]; s != nil {
+					s.delivered, s.haveDeliv = time.Since(s.sent), true
+					report(tag, s)
+				}
+			}
+		case r := <-returns:
+			if len(r.Body) == 8 {
+				delete(pending, binary.BigEndian.Uint64(r.Body))
+			}
+			emit(model.ProbeLatency{Meta: meta(model.SourceProbe), Lost: true})
+		case now := <-tick.C:
+			for tag, s := range pending {
+				if now.Sub(s.sent) > timeout {
+					delete(pending, tag)
+					emit(model.ProbeLatency{Meta: meta(model.SourceProbe), Lost: true})
+				}
+			}
+			seq++
+			body := make([]byte, 8)
+			binary.BigEndian.PutUint64(body, seq)
+			pending[seq] = &sample{sent: time.Now()}
+			pctx, cancel := context.WithTimeout(ctx, timeout)
+			err := pub.PublishWithContext(pctx, "", q.Name, true, false, amqp.Publishing{Body: body, DeliveryMode: amqp.Transient})
+			cancel()
+			if err != nil {
+				return true, fmt.Errorf("publishing: %w", err)
+			}
+		}
+	}
+}
+
+// channelGone reports a channel closed by the broker, then ends the
+// session (the reconnect opens fresh channels); a connection close that
+// races with it is reported instead.
+func (p *Probe) channelGone(conn *amqp.Connection, closed <-chan *amqp.Error, emit func(model.Observation),
+	closeObs func(int, *amqp.Error) model.ProbeClosed, ch int, e *amqp.Error) error {
+	select {
+	case ce := <-closed:
+		emit(closeObs(0, ce))
+		if ce == nil {
+			return errors.New("connection closed")
+		}
+		return ce
+	case <-time.After(50 * time.Millisecond):
+	}
+	emit(closeObs(ch, e))
+	if e == nil {
+		return fmt.Errorf("channel %d closed", ch)
+	}
+	return e
+}
+
+// plainURL returns the URL amqp091-go dials: for amqps the TLS handshake
+// happens in our dialer (so the tap counts frames above TLS), so the
+// library is given amqp:// with the port made explicit.
+func (p *Probe) plainURL() string {
+	u := *p.Target.AMQP
+	if u.Scheme == "amqps" {
+		u.Scheme = "amqp"
+		if u.Port() == "" {
+			u.Host = net.JoinHostPort(u.Hostname(), "5671")
+		}
+	}
+	if u.Path == "" {
+		u.Path = "/" + url.PathEscape(p.Target.Vhost)
+	}
+	return u.String()
+}
+
+func (p *Probe) dialer(tap **frameTap, beats chan<- beat) func(network, addr string) (net.Conn, error) {
+	return func(network, addr string) (net.Conn, error) {
+		c, err := net.DialTimeout(network, addr, 15*time.Second)
+		if err != nil {
+			return nil, err
+		}
+		if p.Target.AMQP.Scheme == "amqps" {
+			cfg := p.TLS.Clone()
+			if cfg == nil {
+				cfg = &tls.Config{}
+			}
+			if cfg.ServerName == "" {
+				cfg.ServerName = p.Target.AMQP.Hostname()
+			}
+			tc := tls.Client(c, cfg)
+			_ = tc.SetDeadline(time.Now().Add(15 * time.Second))
+			if err := tc.Handshake(); err != nil {
+				c.Close()
+				return nil, err
+			}
+			_ = tc.SetDeadline(time.Time{})
+			c = tc
+		}
+		// The handshake must finish within the connection timeout; the
+		// library clears the deadline once it is open.
+		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+		t := newFrameTap(c, func(sent bool, at time.Time) {
+			select {
+			case beats <- beat{sent: sent, at: at}:
+			default:
+				p.Dropped.Add(1)
+			}
+		})
+		*tap = t
+		return t, nil
+	}
+}

@@ -1,0 +1,236 @@
+package monitor
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/amqptop/amqptop/model"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// StreamKind says which of the broker's push streams a Subscriber follows.
+type StreamKind uint8
+
+// The push streams.
+const (
+	EventStream StreamKind = iota // amq.rabbitmq.event (plugin rabbitmq_event_exchange)
+	LogStream                     // amq.rabbitmq.log (log.exchange = true)
+)
+
+func (k StreamKind) exchange() string {
+	if k == LogStream {
+		return "amq.rabbitmq.log"
+	}
+	return "amq.rabbitmq.event"
+}
+
+func (k StreamKind) source() model.Source {
+	if k == LogStream {
+		return model.SourceLog
+	}
+	return model.SourceEvents
+}
+
+func (k StreamKind) missingHint() string {
+	if k == LogStream {
+		return "set log.exchange = true (and log.exchange.level = info) in rabbitmq.conf and restart the node, or run amqptop on the broker host with --broker-log PATH"
+	}
+	return "rabbitmq-plugins enable rabbitmq_event_exchange"
+}
+
+// Subscriber follows the event exchange or the log exchange with its own
+// connection and a server-named, exclusive, auto-delete queue (capped with
+// x-max-length, as the event exchange's docs advise), bound to every key.
+type Subscriber struct {
+	Target   *Target
+	Kind     StreamKind
+	Client   string      // client-provided name, e.g. amqptop-events@host
+	Vhost    string      // the exchanges live in "/" by default
+	TLS      *tls.Config // for amqps
+	MaxDelay time.Duration
+}
+
+// Run implements model.Feed.
+func (s *Subscriber) Run(ctx context.Context, emit func(model.Observation)) error {
+	if s.Vhost == "" {
+		s.Vhost = "/"
+	}
+	if s.MaxDelay <= 0 {
+		s.MaxDelay = 30 * time.Second
+	}
+	src := s.Kind.source()
+	var last string
+	status := func(h model.Health, detail, hint string) {
+		if key := h.String() + detail; key != last {
+			last = key
+			emit(model.SourceStatus{Meta: meta(src), Of: src, Health: h, Detail: detail, Hint: hint})
+		}
+	}
+	attempt := 0
+	for ctx.Err() == nil {
+		subscribed, err := s.session(ctx, emit, status)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if subscribed {
+			attempt = 0
+		}
+		attempt++
+		delay := backoff(attempt, time.Second, s.MaxDelay)
+		msg := s.Target.Redact(err.Error())
+		var ae *amqp.Error
+		if errors.As(err, &ae) && ae.Code == amqp.NotFound && strings.Contains(ae.Reason, s.Kind.exchange()) {
+			delay = max(delay, 30*time.Second) // it won't appear by itself soon
+			status(model.HealthOff, s.Kind.exchange()+" does not exist", s.Kind.missingHint())
+		} else {
+			status(model.HealthDown, msg, probeHint(msg, s.Target))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+	}
+	return nil
+}
+
+func (s *Subscriber) session(ctx context.Context, emit func(model.Observation), status func(model.Health, string, string)) (bool, error) {
+	p := &Probe{Target: s.Target, TLS: s.TLS}
+	u := *s.Target
+	u.Vhost = s.Vhost
+	p.Target = &u
+	cfg := amqp.Config{Heartbeat: 10 * time.Second, Properties: amqp.NewConnectionProperties(), Vhost: s.Vhost,
+		Dial: func(network, addr string) (net.Conn, error) { return p.dialer(new(*frameTap), nil)(network, addr) }}
+	cfg.Properties.SetClientConnectionName(s.Client)
+	cfg.Properties["product"] = "amqptop"
+	conn, err := amqp.DialConfig(p.plainURL(), cfg)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	closed := conn.NotifyClose(make(chan *amqp.Error, 1))
+	conn.NotifyBlocked(make(chan amqp.Blocking, 4)) // registered so a blocked notice never stalls the library; nothing to do
+	ch, err := conn.Channel()
+	if err != nil {
+		return false, err
+	}
+	q, err := ch.QueueDeclare("", false, true, true, false, amqp.Table{"x-max-length": int32(100_000)})
+	if err != nil {
+		return false, fmt.Errorf("declaring a queue for %s: %w", s.Kind.exchange(), err)
+	}
+	if err := ch.QueueBind(q.Name, "#", s.Kind.exchange(), false, nil); err != nil {
+		return false, err
+	}
+	msgs, err := ch.Consume(q.Name, "", true, true, false, false, nil)
+	if err != nil {
+		return false, err
+	}
+	status(model.HealthUp, "subscribed to "+s.Kind.exchange(), "")
+	for {
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case e := <-closed:
+			if e == nil {
+				return true, errors.New("connection closed")
+			}
+			return true, e
+		case d, ok := <-msgs:
+			if !ok {
+				return true, errors.New("the broker cancelled the subscription")
+			}
+			if o := s.decode(d); o != nil {
+				emit(o)
+			}
+		}
+	}
+}
+
+// decode turns a delivery into an observation.
+func (s *Subscriber) decode(d amqp.Delivery) model.Observation {
+	src := s.Kind.source()
+	h := plainTable(d.Headers)
+	t := time.Now()
+	if ms := model.HeaderInt(h, "timestamp_in_ms"); ms > 0 {
+		t = time.UnixMilli(ms)
+	}
+	if s.Kind == EventStream {
+		return model.BrokerEvent{Meta: model.Meta{Time: t, Source: src}, Key: d.RoutingKey, Headers: h}
+	}
+	text := strings.TrimRight(string(d.Body), "\n")
+	entry := model.LogEntry{Meta: model.Meta{Time: t, Source: src}, Node: model.HeaderString(h, "node"), Level: model.NormLevel(d.RoutingKey), Text: text}
+	// The body may carry the formatted line(s) with their prefixes.
+	lines := strings.Split(text, "\n")
+	if l, ok := model.ParseLogLine(lines[0]); ok {
+		var body []string
+		for _, line := range lines {
+			if ll, ok := model.ParseLogLine(line); ok {
+				body = append(body, ll.Text)
+			} else {
+				body = append(body, line)
+			}
+		}
+		entry.Text, entry.PID = strings.Join(body, "\n"), l.PID
+		if !l.Time.IsZero() {
+			entry.Time = l.Time
+		}
+	}
+	if ms := model.HeaderInt(h, "timestamp_in_ms"); ms == 0 && !d.Timestamp.IsZero() && entry.Time.Equal(t) {
+		entry.Time = d.Timestamp
+	}
+	return entry
+}
+
+// plainTable converts an AMQP table into plain Go values: strings, int64,
+// float64, bool, []any and map[string]any, so no library type leaves the
+// package.
+func plainTable(t amqp.Table) map[string]any {
+	out := make(map[string]any, len(t))
+	for k, v := range t {
+		out[k] = plainValue(v)
+	}
+	return out
+}
+
+func plainValue(v any) any {
+	switch x := v.(type) {
+	case amqp.Table:
+		return plainTable(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plainValue(e)
+		}
+		return out
+	case []byte:
+		return string(x)
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case amqp.Decimal:
+		r := new(big.Rat).SetFrac(big.NewInt(int64(x.Value)), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(x.Scale)), nil))
+		return r.FloatString(int(x.Scale))
+	case time.Time:
+		return x.UTC().Format(time.RFC3339)
+	}
+	return v
+}
