@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -391,3 +392,121 @@ func reconnector(url, name string, stop chan struct{}) {
 func pathEscape(s string) string { return url.PathEscape(s) }
 
 func amqpAddr(n *testbroker.Node) string { return fmt.Sprintf("127.0.0.1:%d", n.AMQPPort) }
+
+// Started while the broker is down: the sources say so, with the reason,
+// and recover on their own; stopping closes the probe cleanly.
+func TestLiveStartsWithTheBrokerDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (-short)")
+	}
+	node := testbroker.Shared(t)
+	if err := node.StopApp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	up := false
+	defer func() {
+		if !up {
+			node.StartApp(context.Background())
+		}
+	}()
+	r := startWatch(t, node.AMQPURL(), node.MgmtURL())
+	for _, src := range []string{"probe", "management"} {
+		e := r.waitFor(t, src+" down", 20*time.Second, func(e *arrival) bool {
+			return e.Type == model.SourceChanged && e.Health == model.HealthDown && strings.HasPrefix(e.Text, src)
+		})
+		if !strings.Contains(e.Detail, "refused") || e.Hint == "" {
+			t.Errorf("%s down without a reason or hint: %+v", src, e.Event)
+		}
+	}
+	r.waitFor(t, "a reconnect attempt", 10*time.Second, func(e *arrival) bool { return e.Type == model.ProbeRetry && e.Cause != nil })
+	if err := node.StartApp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	up = true
+	for _, src := range []string{"probe", "management", "events", "log"} {
+		r.waitFor(t, src+" up", 60*time.Second, func(e *arrival) bool {
+			return e.Type == model.SourceChanged && e.Health == model.HealthUp && strings.HasPrefix(e.Text, src)
+		})
+	}
+	probe := r.waitFor(t, "probe.connected", 10*time.Second, func(e *arrival) bool { return e.Type == model.ProbeUp })
+	r.stop(t)
+	// The probe closed cleanly: the broker logs a plain closing line and
+	// no queue of the probe is left.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(node.LogFile())
+		line := "closing AMQP connection"
+		if i := strings.LastIndex(string(b), probe.Conn+" - amqptop-probe@"); i >= 0 && strings.Contains(string(b[max(0, i-200):]), line) {
+			rest := string(b[i:])
+			if end := strings.IndexByte(rest, '\n'); end > 0 && strings.HasSuffix(strings.TrimSpace(rest[:end]), "user: 'guest')") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the broker never logged a clean close of the probe")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	req, _ := http.NewRequest("GET", node.MgmtURL()+"/api/queues?columns=name,exclusive", nil)
+	req.SetBasicAuth("guest", "guest")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(b), `"exclusive":true`) {
+		t.Errorf("an exclusive queue is left: %s", b)
+	}
+}
+
+// Two nodes: connections on either node, per-node alarms, and a close on
+// the other node diagnosed from that node's log.
+func TestLiveCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (-short)")
+	}
+	a, b, err := testbroker.Cluster(context.Background(), testbroker.Options{Name: "amqptop-cluster", StatsIntervalMS: 1000})
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	defer a.Stop()
+	defer b.Stop()
+	r := startWatch(t, a.AMQPURL(), a.MgmtURL())
+	r.waitFor(t, "log up", 30*time.Second, func(e *arrival) bool {
+		return e.Type == model.SourceChanged && e.Health == model.HealthUp && strings.HasPrefix(e.Text, "log")
+	})
+	onB := mustDial(t, b.AMQPURL(), "on-node-b")
+	defer onB.Close()
+	r.waitFor(t, "the connection on b", 20*time.Second, func(e *arrival) bool {
+		return e.Type == model.ConnOpened && e.Client == "on-node-b" && e.Node == b.Name
+	})
+	s, err := faults.DialSilent(b.AMQPURL(), "silent-on-b", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := s.Name()
+	s.Mute()
+	e := r.waitFor(t, "heartbeat-timeout on b", 20*time.Second, closeOf(name, "heartbeat-timeout"))
+	if e.Node != b.Name {
+		t.Errorf("closed on %q, want %q", e.Node, b.Name)
+	}
+	promptly(t, e)
+	if err := b.SetMemoryAlarm(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	defer b.SetMemoryAlarm(context.Background(), false)
+	r.waitFor(t, "alarm on b", 20*time.Second, func(e *arrival) bool { return e.Type == model.AlarmSet && e.Node == b.Name })
+	if r.count(func(e *arrival) bool { return e.Type == model.AlarmSet && e.Node == a.Name }) != 0 {
+		t.Error("the alarm is b's, not a's")
+	}
+	// A memory alarm on any node blocks publishers cluster-wide: the probe on a too.
+	r.waitFor(t, "probe blocked", 20*time.Second, func(e *arrival) bool { return e.Type == model.ProbeIsBlocked })
+	if err := b.SetMemoryAlarm(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor(t, "alarm cleared on b", 20*time.Second, func(e *arrival) bool { return e.Type == model.AlarmCleared && e.Node == b.Name })
+}
