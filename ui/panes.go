@@ -54,8 +54,11 @@ func (m *Model) eventLine(e *model.Event, w int, selected bool) string {
 	if e.Type == model.ClientReconnected && e.Downtime > 0 {
 		text = "back after " + dur(e.Downtime)
 	}
-	line := mark + s.subtle.Render(e.Time.Local().Format("15:04:05")) + " " + lk.style.Render(lk.glyph) + " " +
-		s.text.Render(fit(string(e.Type), 18)) + " " + s.bold.Render(clean(e.Subject()))
+	line := mark + s.subtle.Render(e.Time.Local().Format("15:04:05")) + " " + lk.style.Render(lk.glyph) + " "
+	if w >= 90 {
+		line += s.text.Render(fit(string(e.Type), 18)) + " "
+	}
+	line += s.bold.Render(clean(e.Subject()))
 	if e.Channel != 0 {
 		line += s.subtle.Render(fmt.Sprintf(" ch%d", e.Channel))
 	}

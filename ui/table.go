@@ -46,8 +46,11 @@ func (m *Model) columns() []col {
 		}},
 		{name: "HB", width: 4, prio: 2, right: true, cell: func(m *Model, c *model.ConnView) (string, lipgloss.Style) {
 			if c.Heartbeat == 0 {
-				if c.StatsMissing {
+				switch {
+				case c.StatsMissing:
 					return "?", s.subtle
+				case c.Closed && !c.Listed:
+					return "", s.subtle // it never got as far as negotiating one
 				}
 				return "off", s.warn
 			}

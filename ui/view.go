@@ -31,7 +31,7 @@ func (m *Model) layout() frame {
 	bodyH := max(4, m.h-f.header-1)
 	f.body = rect{0, f.header, m.w, bodyH}
 	if f.wide {
-		lw := m.w * 58 / 100
+		lw := m.w * 62 / 100
 		rw := m.w - lw - 1
 		dh := bodyH * 55 / 100
 		f.conns = rect{0, f.header, lw, bodyH}
