@@ -70,6 +70,9 @@ func (s *State) noteClose(n closeNote) *closeRec {
 		}
 	}
 	mergeConn(&r.conn, n.conn)
+	if c := s.conns[n.conn.Name]; c != nil && n.channel == 0 {
+		mergeConn(&c.Connection, n.conn) // details a later source brings (the user of a refused login)
+	}
 	r.merge(n)
 	switch {
 	case !r.emitted && r.reason:

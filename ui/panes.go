@@ -57,6 +57,8 @@ func (m *Model) eventLine(e *model.Event, w int, selected bool) string {
 	line := mark + s.subtle.Render(e.Time.Local().Format("15:04:05")) + " " + lk.style.Render(lk.glyph) + " "
 	if w >= 90 {
 		line += s.text.Render(fit(string(e.Type), 18)) + " "
+	} else {
+		line += s.text.Render(fit(shortType(e.Type), 10)) + " "
 	}
 	line += s.bold.Render(clean(e.Subject()))
 	if e.Channel != 0 {
@@ -281,4 +283,37 @@ func (m *Model) detailLines(w, h int) []string {
 		lines = append(lines, fit(body[i], w))
 	}
 	return pad(lines, h)
+}
+
+// shortType names an event type in ten cells, for narrow panes.
+func shortType(t model.EventType) string {
+	switch t {
+	case model.ConnOpened:
+		return "opened"
+	case model.ConnClosed:
+		return "closed"
+	case model.ConnStateChanged:
+		return "state"
+	case model.ChanOpened:
+		return "ch opened"
+	case model.ChanClosed:
+		return "ch closed"
+	case model.HeartbeatAtRisk:
+		return "hb risk"
+	case model.HeartbeatOK:
+		return "hb ok"
+	case model.HeartbeatDisabled:
+		return "hb off"
+	case model.ClientReconnected:
+		return "reconnect"
+	case model.ClientFlapping:
+		return "flapping"
+	case model.ProbeRetry:
+		return "probe retry"
+	case model.SourceChanged:
+		return "source"
+	case model.BrokerLogged:
+		return "broker log"
+	}
+	return string(t)
 }

@@ -35,8 +35,9 @@ func (m *Model) columns() []col {
 			return name, s.text
 		}},
 		{name: "USER@VHOST", width: 18, prio: 3, cell: func(m *Model, c *model.ConnView) (string, lipgloss.Style) {
-			if c.User == "" && c.Vhost == "" {
-				return "", s.subtle
+			switch {
+			case c.Vhost == "":
+				return clean(c.User), s.subtle // a refused login never reached a vhost
 			}
 			return clean(c.User + "@" + c.Vhost), s.subtle
 		}},

@@ -98,7 +98,7 @@ func (m *Model) render() string {
 			right := append(m.diagLines(f.diag.w, f.diag.h, m.focus == paneDiag), m.eventLines(f.events.w, f.events.h, m.focus == paneEvents)...)
 			sep := m.sty.muted.Render("│")
 			for i := range left {
-				body = append(body, left[i]+sep+right[i])
+				body = append(body, fit(left[i], f.conns.w)+sep+right[i])
 			}
 		} else {
 			body = left
