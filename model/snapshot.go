@@ -49,8 +49,18 @@ func (s *State) diffNodes(x MgmtSnapshot) {
 			s.emit(Event{Time: x.Time, Type: NodeRestarted, Severity: SevWarn, Source: x.Source, Node: n.Name,
 				Text: "node " + n.Name + " restarted " + n.Uptime.Round(time.Second).String() + " ago"})
 		}
-		s.alarmChange(x.Time, x.Source, n.Name, "memory", n.MemAlarm)
-		s.alarmChange(x.Time, x.Source, n.Name, "disk", n.DiskAlarm)
+		// With statistics disabled the API leaves the alarms out: absent is
+		// not "cleared".
+		for _, a := range []struct {
+			kind, col string
+			on        bool
+		}{{"memory", "nodes.mem_alarm", n.MemAlarm}, {"disk", "nodes.disk_free_alarm", n.DiskAlarm}} {
+			if contains(x.Unavailable, a.col) {
+				nv.setFlag(a.kind, nv.alarm(a.kind).on) // keep what another source said
+				continue
+			}
+			s.alarmChange(x.Time, x.Source, n.Name, a.kind, a.on)
+		}
 	}
 }
 

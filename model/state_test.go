@@ -317,6 +317,21 @@ func TestAlarmsOncePerChangeWhicheverSourceFirst(t *testing.T) {
 	}
 }
 
+func TestAlarmsSurviveSnapshotsWithoutStats(t *testing.T) {
+	st := New(Options{Diagnoser: fakeKB{}})
+	nostats := func(sec float64) MgmtSnapshot {
+		s := snap(sec)
+		s.Nodes[0] = Node{Name: "rabbit@a", Running: true}
+		s.Unavailable = []string{"nodes.disk_free_alarm", "nodes.mem_alarm", "nodes.mem_used"}
+		return s
+	}
+	evs := script(st, nostats(0), BrokerEvent{Meta: from(at(1), SourceEvents), Key: "alarm.set",
+		Headers: map[string]any{"source": "memory", "node": "rabbit@a"}}, nostats(30), nostats(60))
+	if len(ofType(evs, AlarmCleared)) != 0 || !st.Nodes()[0].MemAlarm {
+		t.Errorf("a snapshot without alarm fields cleared the alarm: %+v", evs)
+	}
+}
+
 func TestEventExchangeConnections(t *testing.T) {
 	st := New(Options{Diagnoser: fakeKB{}})
 	h := map[string]any{"name": connA, "pid": "<rabbit@a.1700000000.1234.0>", "node": "rabbit@a", "user": "billing", "vhost": "prod",

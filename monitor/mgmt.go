@@ -77,8 +77,8 @@ const (
 
 // MgmtConfig configures the management poller.
 type MgmtConfig struct {
-	URL      string        // base URL, e.g. http://127.0.0.1:15672 (https allowed); no credentials in it
-	User     string        //
+	URL      string        // base URL, e.g. http://127.0.0.1:15672 (https allowed); no credentials in it (if it has some, they are used when User is empty, and dropped from the URL)
+	User     string        // needs the 'monitoring' tag to see every connection
 	Password string        // never printed, logged or put in an error/observation
 	Interval time.Duration // default 5s
 	Timeout  time.Duration // per request, default 10s
@@ -106,9 +106,7 @@ type Poller struct {
 
 	running atomic.Bool
 
-	// Test hooks.
-	maxBackoff time.Duration
-	sleep      func(ctx context.Context, d time.Duration) bool
+	maxBackoff time.Duration // the longest wait between polls (a test hook)
 
 	// State kept across polls by Run's goroutine.
 	changed map[string]int // consecutive polls in which a list changed while paging
@@ -129,7 +127,6 @@ func NewPoller(c MgmtConfig) *Poller {
 	p := &Poller{
 		hc:         c.Client,
 		maxBackoff: max(mgmtMaxBackoff, c.Interval),
-		sleep:      mgmtSleep,
 		changed:    map[string]int{},
 	}
 	if p.hc == nil {
@@ -259,7 +256,7 @@ func (p *Poller) Run(ctx context.Context, emit func(model.Observation)) error {
 		if res.snap != nil {
 			emit(*res.snap)
 		}
-		if !p.sleep(ctx, wait) {
+		if !mgmtSleep(ctx, wait) {
 			return nil
 		}
 	}
@@ -310,10 +307,13 @@ func mgmtRoundUp(d time.Duration) time.Duration {
 
 // mgmtDur prints a poll duration: 7.2s, 340ms.
 func mgmtDur(d time.Duration) string {
-	if d >= time.Second {
+	switch {
+	case d >= time.Second:
 		return d.Round(100 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond).String()
 	}
-	return d.Round(time.Millisecond).String()
+	return d.Round(10 * time.Microsecond).String()
 }
 
 // ---- One poll ----
@@ -362,10 +362,16 @@ func (p *Poller) poll(ctx context.Context) mgmtPoll {
 	var res mgmtPoll
 	snap := &model.MgmtSnapshot{}
 	anyOK := false
+	timeouts, skip := 0, false // after two timeouts the rest is not asked for: the API does not answer
 	fail := func(e *mgmtError) {
 		res.errs = append(res.errs, e)
 		if e.fatal {
 			res.aborted = true
+		}
+		if e.kind == mgmtErrTimeout {
+			if timeouts++; timeouts >= 2 {
+				skip = true
+			}
 		}
 	}
 
@@ -392,8 +398,9 @@ func (p *Poller) poll(ctx context.Context) mgmtPoll {
 		res.statsOff = ov.DisableStats
 	}
 
-	// /api/nodes. A user with only the management tag is refused here and
-	// sees only its own connections in the lists: those are then useless.
+	// /api/nodes (never skipped: at most one timeout before it). A user
+	// with only the management tag is refused here and sees only its own
+	// connections in the lists: those are then useless.
 	var nodes []mgmtNode
 	if err := p.getJSON(ctx, "/api/nodes", url.Values{"columns": {mgmtNodeColumns}}, mgmtSmallLimit, &nodes, ""); err != nil {
 		if ctx.Err() != nil {
@@ -431,7 +438,7 @@ func (p *Poller) poll(ctx context.Context) mgmtPoll {
 		}
 	}
 
-	if res.notMonitor == nil {
+	if res.notMonitor == nil && !skip {
 		// /api/connections
 		conns, err := mgmtFetchList[mgmtConn](ctx, p, "/api/connections", mgmtConnColumns, "name",
 			func(c *mgmtConn) string { return c.Name })
@@ -457,24 +464,24 @@ func (p *Poller) poll(ctx context.Context) mgmtPoll {
 				c.present(seen)
 				snap.Connections = append(snap.Connections, c.model())
 			}
-			missing := 0
+			// A column no connection has is one the broker does not report
+			// (with no connections, only the overview can tell).
 			for _, col := range mgmtConnStatColumns {
 				if len(conns) > 0 && seen[col] == 0 || len(conns) == 0 && res.statsOff {
 					snap.Unavailable = append(snap.Unavailable, "connections."+col)
 					if col == "state" {
-						missing++
+						res.statsOff = true
 					}
 				}
-			}
-			if missing > 0 {
-				res.statsOff = true
 			}
 		}
 
 		// /api/channels. With statistics off the broker refuses the list.
-		if res.statsOff {
+		switch {
+		case res.statsOff:
 			snap.Unavailable = append(snap.Unavailable, "channels")
-		} else {
+		case skip:
+		default:
 			chans, err := mgmtFetchList[mgmtChan](ctx, p, "/api/channels", mgmtChanColumns, "connection_details.name",
 				func(c *mgmtChan) string { return c.ConnectionDetails.Name + "\x00" + strconv.Itoa(c.Number) })
 			switch {
@@ -839,11 +846,11 @@ func (p *Poller) transportError(rctx context.Context, endpoint string, err error
 		e.fatal = true
 		e.msg = prefix + "TLS: " + inner.Error()
 		e.hint = "the broker's certificate is not trusted here (or names another host)"
-	case errors.As(err, &recErr):
+	case errors.As(err, &recErr) || strings.Contains(inner.Error(), "server gave HTTP response to HTTPS client"):
 		e.fatal = true
 		e.msg = prefix + "the server does not speak TLS at " + p.hostport
 		e.hint = "use http:// for this port, or the management TLS port (15671)"
-	case strings.Contains(inner.Error(), "malformed HTTP response") || strings.Contains(inner.Error(), "server gave HTTP response to HTTPS client"):
+	case strings.Contains(inner.Error(), "malformed HTTP response"):
 		e.fatal = true
 		e.msg = prefix + "the server at " + p.hostport + " does not answer plain HTTP"
 		e.hint = "use https:// for a TLS port, or check the port (15672 is the management API's)"
@@ -923,6 +930,8 @@ func (p *Poller) statusError(endpoint string, resp *http.Response, body []byte) 
 			e.msg += ": " + line
 		}
 		switch {
+		case strings.Contains(line, "HTTP request to an HTTPS server"):
+			e.hint = "use https:// for this port"
 		case code == http.StatusServiceUnavailable:
 			e.hint = "the node may be starting, stopping or overloaded"
 		case code >= 500:

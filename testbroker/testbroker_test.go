@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,14 +45,19 @@ func sharedBrokerStatus() (pid, alarms string, ok bool) {
 	return string(st.PID), string(st.Alarms), true
 }
 
-// ourBeams lists beam.smp processes whose RABBITMQ_NODENAME was given by
-// this package's tests.
+// ourBeams lists beam.smp processes this test binary started (its
+// children) that still run. Other test binaries of `go test ./...` run
+// nodes of their own at the same time; those are not ours.
 func ourBeams() []string {
 	var found []string
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	me := strconv.Itoa(os.Getpid())
 	for _, d := range dirs {
 		cmdline, err := os.ReadFile(filepath.Join(d, "cmdline"))
 		if err != nil || !bytes.Contains(cmdline, []byte("beam")) {
+			continue
+		}
+		if stat, err := os.ReadFile(filepath.Join(d, "stat")); err != nil || parentOf(string(stat)) != me {
 			continue
 		}
 		env, err := os.ReadFile(filepath.Join(d, "environ"))
@@ -402,4 +408,17 @@ func TestCluster(t *testing.T) {
 	if err := b.ping(ctx(t, time.Minute)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// parentOf reads the parent pid from /proc/<pid>/stat ("pid (comm) state ppid …").
+func parentOf(stat string) string {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return ""
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 2 {
+		return ""
+	}
+	return f[1]
 }
