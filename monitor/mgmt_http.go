@@ -1,0 +1,327 @@
+package monitor
+
+// HTTP for the management poller: one GET with a timeout, and errors that
+// name the endpoint and say what to do, never quoting a password.
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+
+	rabbithole "github.com/michaelklishin/rabbit-hole/v2"
+)
+
+// mgmtError is a failed request, described for the user: msg names the
+// endpoint and never contains the password or the URL's credentials.
+type mgmtError struct {
+	endpoint string
+	kind     mgmtErrKind
+	status   string // "401 Unauthorized"
+	msg      string
+	hint     string
+	fatal    bool // the other endpoints will fail the same way: stop the poll
+}
+
+func (e *mgmtError) Error() string { return e.msg }
+
+const mgmtMonitoringHint = "check the user and password; the user needs the 'monitoring' tag (rabbitmqctl set_user_tags USER monitoring)"
+
+// getJSON GETs an endpoint and decodes its JSON reply into v.
+func (p *Poller) getJSON(ctx context.Context, endpoint string, q url.Values, limit int64, v any, tolerate string) *mgmtError {
+	body, err := p.get(ctx, endpoint, q, limit)
+	if err != nil {
+		return err
+	}
+	return mgmtDecode(endpoint, body, v, tolerate)
+}
+
+// get performs one GET with the per-request timeout and returns the body
+// of a 200 reply.
+func (p *Poller) get(ctx context.Context, endpoint string, q url.Values, limit int64) ([]byte, *mgmtError) {
+	rctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	u := p.rh.Endpoint + endpoint
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, p.clean(&mgmtError{endpoint: endpoint, kind: mgmtErrTransport, fatal: true,
+			msg: "GET " + endpoint + ": " + mgmtUnwrapURLError(err).Error()})
+	}
+	req.SetBasicAuth(p.rh.Username, p.rh.Password)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "amqptop")
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return nil, p.clean(p.transportError(rctx, endpoint, err, false))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, mgmtErrBodyLimit))
+		return nil, p.clean(p.statusError(endpoint, resp, body))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, p.clean(p.transportError(rctx, endpoint, err, true))
+	}
+	if int64(len(body)) > limit {
+		return nil, p.clean(&mgmtError{endpoint: endpoint, kind: mgmtErrStatus,
+			msg:  fmt.Sprintf("GET %s: the reply is larger than %d MiB", endpoint, limit>>20),
+			hint: "lower the page size"})
+	}
+	return body, nil
+}
+
+// clean removes the password (and the Authorization header's value) from
+// texts that might quote them (an error body echoing the request).
+func (p *Poller) clean(e *mgmtError) *mgmtError {
+	user, pass := p.rh.Username, p.rh.Password
+	if pass != "" {
+		auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+		e.msg = strings.ReplaceAll(redact(e.msg, user, pass), auth, "xxxxx")
+		e.hint = redact(e.hint, user, pass)
+	}
+	return e
+}
+
+func mgmtUnwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// transportError describes a request that got no (complete) answer.
+func (p *Poller) transportError(rctx context.Context, endpoint string, err error, inBody bool) *mgmtError {
+	e := &mgmtError{endpoint: endpoint, kind: mgmtErrTransport}
+	prefix := "GET " + endpoint + ": "
+	var (
+		dnsErr  *net.DNSError
+		certErr *tls.CertificateVerificationError
+		uaErr   x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invErr  x509.CertificateInvalidError
+		recErr  tls.RecordHeaderError
+		netErr  net.Error
+		opErr   *net.OpError
+	)
+	inner := mgmtUnwrapURLError(err)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || rctx.Err() != nil || errors.As(err, &netErr) && netErr.Timeout():
+		e.kind = mgmtErrTimeout
+		e.msg = prefix + "timeout after " + p.cfg.Timeout.String()
+		e.hint = "the management API did not answer in time: the node may be overloaded, or a firewall drops the packets"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.fatal = true
+		e.msg = prefix + "connection refused by " + p.hostport
+		e.hint = "the management plugin may be off (rabbitmq-plugins enable rabbitmq_management) or the port wrong (15672, 15671 with TLS)"
+	case errors.As(err, &dnsErr):
+		e.fatal = true
+		e.msg = prefix + "cannot resolve " + dnsErr.Name + ": " + dnsErr.Err
+		e.hint = "check the host name in the management URL"
+	case errors.As(err, &certErr) || errors.As(err, &uaErr) || errors.As(err, &hostErr) || errors.As(err, &invErr):
+		e.fatal = true
+		e.msg = prefix + "TLS: " + inner.Error()
+		e.hint = "the broker's certificate is not trusted here (or names another host)"
+	case errors.As(err, &recErr) || strings.Contains(inner.Error(), "server gave HTTP response to HTTPS client"):
+		e.fatal = true
+		e.msg = prefix + "the server does not speak TLS at " + p.hostport
+		e.hint = "use http:// for this port, or the management TLS port (15671)"
+	case strings.Contains(inner.Error(), "malformed HTTP response"):
+		e.fatal = true
+		e.msg = prefix + "the server at " + p.hostport + " does not answer plain HTTP"
+		e.hint = "use https:// for a TLS port, or check the port (15672 is the management API's)"
+	case inBody && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)):
+		e.msg = prefix + "the server closed the connection mid-response (unexpected EOF)"
+		e.hint = "the management API or a proxy in between dropped the connection"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		e.msg = prefix + "the server closed the connection without answering"
+		e.hint = "the management API or a proxy in between dropped the connection"
+	case errors.Is(err, syscall.ECONNRESET):
+		e.msg = prefix + "connection reset by the server"
+		e.hint = "the management API or a proxy in between dropped the connection"
+	case errors.As(err, &opErr):
+		// Without the addresses: the local port changes with every attempt.
+		e.msg = prefix + opErr.Op + ": " + opErr.Err.Error()
+	default:
+		e.msg = prefix + inner.Error()
+	}
+	if inBody && e.kind == mgmtErrTransport && !strings.Contains(e.msg, "mid-response") {
+		e.msg = strings.Replace(e.msg, prefix, prefix+"reading the reply: ", 1)
+	}
+	return e
+}
+
+var mgmtErlangPid = regexp.MustCompile(`<\d+\.\d+\.\d+>`)
+
+// statusError describes a non-200 reply.
+func (p *Poller) statusError(endpoint string, resp *http.Response, body []byte) *mgmtError {
+	e := &mgmtError{endpoint: endpoint, kind: mgmtErrStatus, status: resp.Status}
+	if e.status == "" {
+		e.status = strconv.Itoa(resp.StatusCode)
+	}
+	var er rabbithole.ErrorResponse
+	reason, isJSON := "", json.Unmarshal(body, &er) == nil && (er.Message != "" || er.Reason != "")
+	if isJSON {
+		reason = er.Reason
+	}
+	line := mgmtFirstLine(body)
+	if isJSON {
+		line = er.Message
+		if er.Reason != "" && er.Reason != er.Message {
+			line += ": " + er.Reason
+		}
+		line = mgmtFirstLine([]byte(line))
+	}
+	prefix := "GET " + endpoint + ": "
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized && endpoint == "/api/nodes" && strings.Contains(reason, "Not monitor user"):
+		e.kind, e.hint = mgmtErrNotMonitor, mgmtMonitoringHint
+		e.status = strconv.Itoa(code) + " " + reason
+		e.msg = prefix + e.status
+	case code == http.StatusUnauthorized && strings.Contains(reason, "Not management user"):
+		e.kind, e.fatal, e.hint = mgmtErrAuth, true, mgmtMonitoringHint
+		e.msg = "user " + strconv.Quote(p.cfg.User) + " may not use the management API: it lacks the 'monitoring' (or 'management') tag (401 " + reason + ")"
+	case code == http.StatusUnauthorized:
+		e.kind, e.fatal, e.hint = mgmtErrAuth, true, mgmtMonitoringHint
+		e.msg = "management API refused the credentials (401)"
+	case code == http.StatusForbidden:
+		e.kind, e.fatal, e.hint = mgmtErrAuth, true, mgmtMonitoringHint
+		e.msg = "management API refused user " + strconv.Quote(p.cfg.User) + " (403): it lacks the 'monitoring' (or 'management') tag"
+		if endpoint == "/api/nodes" && strings.Contains(reason, "monitor") {
+			e.kind, e.fatal = mgmtErrNotMonitor, false
+			e.status = "403 " + reason
+		}
+	case code == http.StatusNotFound:
+		e.kind = mgmtErrNotFound
+		e.msg = prefix + e.status
+	case code == http.StatusBadRequest && strings.Contains(reason, "Stats in management UI are disabled"):
+		e.kind = mgmtErrStatsDisabled
+		e.msg = prefix + e.status + ": " + line
+	case code == http.StatusBadRequest && er.Message == "page_out_of_range":
+		e.kind = mgmtErrPageRange
+		e.msg = prefix + e.status + ": " + line
+	default:
+		e.msg = prefix + e.status
+		if line != "" {
+			e.msg += ": " + line
+		}
+		switch {
+		case strings.Contains(line, "HTTP request to an HTTPS server"):
+			e.hint = "use https:// for this port"
+		case code == http.StatusServiceUnavailable:
+			e.hint = "the node may be starting, stopping or overloaded"
+		case code >= 500:
+			e.hint = "the management API failed on the broker; the node's log says why"
+		}
+	}
+	return e
+}
+
+// mgmtFirstLine returns the first non-empty line of an error body, bounded,
+// with Erlang pids (which change with every request) masked.
+func mgmtFirstLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	s = mgmtErlangPid.ReplaceAllString(s, "<pid>")
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > mgmtErrLineLimit {
+		cut := mgmtErrLineLimit
+		for cut > 0 && !mgmtUTF8Start(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func mgmtUTF8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// mgmtDecode decodes a reply. A field of an unexpected type (inside an
+// item when tolerate is the items' path prefix, "items.") is left empty
+// instead of failing the whole reply; a reply of the wrong shape or that
+// does not parse is an error naming the endpoint.
+func mgmtDecode(endpoint string, body []byte, v any, tolerate string) *mgmtError {
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" && strings.HasPrefix(te.Field, tolerate) {
+			return nil
+		}
+		return &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
+			msg:  "unexpected JSON from " + endpoint + ": " + mgmtJSONKind(te.Value) + " where " + mgmtGoKind(te.Type) + " was expected" + mgmtAtField(te.Field),
+			hint: "the URL does not seem to point at a RabbitMQ management API"}
+	}
+	e := &mgmtError{endpoint: endpoint, kind: mgmtErrJSON, msg: "invalid JSON from " + endpoint + ": " + err.Error()}
+	if mgmtFirstByte(body) == '<' {
+		e.hint = "the reply is HTML: the URL does not seem to point at the RabbitMQ management API"
+	} else {
+		e.hint = "the reply was cut short or garbled (a proxy, or the broker under memory pressure)"
+	}
+	return e
+}
+
+func mgmtAtField(f string) string {
+	if f == "" {
+		return ""
+	}
+	return " (at " + f + ")"
+}
+
+func mgmtJSONKind(v string) string {
+	switch v {
+	case "array":
+		return "an array"
+	case "object":
+		return "an object"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	}
+	return "a " + v
+}
+
+func mgmtGoKind(t reflect.Type) string {
+	if t == nil {
+		return "something else"
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Pointer:
+		return mgmtGoKind(t.Elem())
+	}
+	return "a number"
+}
