@@ -9,6 +9,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/amqptop/amqptop/faults"
+	"github.com/amqptop/amqptop/testbroker"
 	"github.com/amqptop/amqptop/ui"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/exp/teatest/v2"
@@ -83,4 +85,25 @@ func TestDashboardFlags(t *testing.T) {
 	if exitCode(err, &out) != exitUsage || !strings.Contains(out.String(), "--theme") {
 		t.Errorf("bad theme: %v %s", err, out.String())
 	}
+}
+
+// The same through the live monitor: a real fault on the private broker is
+// shown on its connection with its cause and what to do.
+func TestDashboardLiveShowsARealFault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test (-short)")
+	}
+	node := testbroker.Shared(t)
+	tm, _ := startDashboard(t, 160, 45, "--url", node.AMQPURL(), "--mgmt-url", node.MgmtURL(), "--poll", "1s", "--theme", "dark")
+	waitScreen(t, tm, "the probe up", func(s string) bool { return strings.Contains(s, "probe ● up") })
+	s, err := faults.DialSilent(node.AMQPURL(), "dash-victim", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Mute()
+	waitScreen(t, tm, "the diagnosis of the victim", func(s string) bool {
+		return strings.Contains(s, "dash-victim") && strings.Contains(s, "heartbeat-timeout") && strings.Contains(s, "What to do")
+	})
+	tm.Type("q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 }
