@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/amqptop/amqptop/causes"
@@ -67,23 +66,6 @@ func newDashboard(c *config, kb *causes.Base, srcs []model.Feed) (*ui.Model, fun
 	}
 	app := ui.New(ui.Options{State: stateFor(c, kb), Observations: ch, Mode: mode, Target: target, Theme: c.theme,
 		NoColor: os.Getenv("NO_COLOR") != "", Lookup: kb.Lookup})
-	start := func(ctx context.Context) func() {
-		var wg sync.WaitGroup
-		for _, f := range srcs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_ = f.Run(ctx, func(o model.Observation) {
-					select {
-					case ch <- o:
-					case <-ctx.Done():
-					}
-				})
-			}()
-		}
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(ch); close(done) }()
-		return func() { <-done }
-	}
+	start := func(ctx context.Context) func() { return startFeeds(ctx, srcs, ch) }
 	return app, start
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -67,23 +66,11 @@ func runWatch(args, environ []string, stdout, stderr io.Writer) error {
 // watch runs the feeds into the state and prints every event until ctx
 // ends or a --fail-on cause appears.
 func watch(ctx context.Context, c *config, st *model.State, srcs []model.Feed, stdout io.Writer) error {
-	var wg sync.WaitGroup
-	defer wg.Wait() // after cancel: the feeds stop, then we return
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	obs := make(chan model.Observation, 4096)
-	for _, f := range srcs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = f.Run(ctx, func(o model.Observation) {
-				select {
-				case obs <- o:
-				case <-ctx.Done():
-				}
-			})
-		}()
-	}
+	ctx, cancel := context.WithCancel(ctx)
+	wait := startFeeds(ctx, srcs, obs)
+	defer wait() // after cancel: the feeds stop, then we return
+	defer cancel()
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
 	sink := textSink
@@ -111,7 +98,10 @@ func watch(ctx context.Context, c *config, st *model.State, srcs []model.Feed, s
 		select {
 		case <-ctx.Done():
 			return write(st.Flush())
-		case o := <-obs:
+		case o, ok := <-obs:
+			if !ok { // every feed ended (a finite source)
+				return write(st.Flush())
+			}
 			if err := write(st.Apply(o)); err != nil {
 				return err
 			}

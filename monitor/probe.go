@@ -57,13 +57,7 @@ func (p *Probe) defaults() {
 func (p *Probe) Run(ctx context.Context, emit func(model.Observation)) error {
 	p.defaults()
 	attempt := 0
-	var lastStatus string
-	status := func(h model.Health, detail, hint string) {
-		if key := h.String() + detail; key != lastStatus {
-			lastStatus = key
-			emit(model.SourceStatus{Meta: meta(model.SourceProbe), Of: model.SourceProbe, Health: h, Detail: detail, Hint: hint})
-		}
-	}
+	status := statusReporter(model.SourceProbe, emit)
 	for ctx.Err() == nil {
 		connected, err := p.session(ctx, emit, attempt, status)
 		if ctx.Err() != nil {
@@ -97,6 +91,18 @@ func backoff(attempt int, lo, hi time.Duration) time.Duration {
 }
 
 func meta(src model.Source) model.Meta { return model.Meta{Time: time.Now(), Source: src} }
+
+// statusReporter returns a function that reports a source's health, only
+// when it (or its detail) changed.
+func statusReporter(src model.Source, emit func(model.Observation)) func(h model.Health, detail, hint string) {
+	var last string
+	return func(h model.Health, detail, hint string) {
+		if key := h.String() + "\x00" + detail; key != last {
+			last = key
+			emit(model.SourceStatus{Meta: meta(src), Of: src, Health: h, Detail: detail, Hint: hint})
+		}
+	}
+}
 
 func probeHint(msg string, t *Target) string {
 	switch {

@@ -65,13 +65,7 @@ func (s *Subscriber) Run(ctx context.Context, emit func(model.Observation)) erro
 		s.MaxDelay = 30 * time.Second
 	}
 	src := s.Kind.source()
-	var last string
-	status := func(h model.Health, detail, hint string) {
-		if key := h.String() + detail; key != last {
-			last = key
-			emit(model.SourceStatus{Meta: meta(src), Of: src, Health: h, Detail: detail, Hint: hint})
-		}
-	}
+	status := statusReporter(src, emit)
 	attempt := 0
 	for ctx.Err() == nil {
 		subscribed, err := s.session(ctx, emit, status)
