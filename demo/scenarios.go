@@ -10,7 +10,7 @@ import (
 // scenarios is the catalogue, in tour order.
 var scenarios = []Scenario{
 	{Name: "heartbeat-timeout", Title: "a pika consumer blocks in its callback and misses heartbeats", span: 20 * time.Second,
-		play: func(w *World, _ time.Time) {
+		play: func(w *World) {
 			// Alternate a 5 s pika consumer (closed before any warning) and a
 			// 30 s kombu worker (silent long enough to be flagged at risk first).
 			w.hbRuns++
@@ -21,25 +21,25 @@ var scenarios = []Scenario{
 			}
 		}},
 	{Name: "network-interruption", Title: "a client's TCP connection drops without a close", span: 15 * time.Second,
-		play: func(w *World, _ time.Time) { w.dropTCP("email-sender") }},
+		play: func(w *World) { w.dropTCP("email-sender") }},
 	{Name: "unexpected-frame", Title: "two threads publish on one channel", span: 15 * time.Second,
-		play: func(w *World, _ time.Time) { w.unexpectedFrame("report-generator") }},
+		play: func(w *World) { w.unexpectedFrame("report-generator") }},
 	{Name: "channel-not-open", Title: "a client publishes on a channel it never opened", span: 15 * time.Second,
-		play: func(w *World, _ time.Time) { w.channelNotOpen("notification-hub") }},
+		play: func(w *World) { w.channelNotOpen("notification-hub") }},
 	{Name: "access-refused", Title: "a new deployment starts with a stale password", span: 35 * time.Second,
-		play: func(w *World, _ time.Time) { w.refuseLogins("invoice-exporter", 4) }},
+		play: func(w *World) { w.refuseLogins("invoice-exporter", 4) }},
 	{Name: "management-force-close", Title: "an operator closes a connection in the management UI", span: 15 * time.Second,
-		play: func(w *World, _ time.Time) { w.forceClose("legacy-crm") }},
+		play: func(w *World) { w.forceClose("legacy-crm") }},
 	{Name: "memory-alarm", Title: "a node crosses its memory watermark; publishers are blocked, then released", span: 50 * time.Second,
-		play: func(w *World, _ time.Time) { w.memoryAlarm(40 * time.Second) }},
+		play: func(w *World) { w.memoryAlarm(40 * time.Second) }},
 	{Name: "consumer-ack-timeout", Title: "a consumer sits on a delivery past consumer_timeout", span: 20 * time.Second,
-		play: func(w *World, _ time.Time) { w.ackTimeout("fraud-scorer") }},
+		play: func(w *World) { w.ackTimeout("fraud-scorer") }},
 	{Name: "reconnect-flapping", Title: "a deploy redeclares a queue with other arguments, crashes, restarts, again", span: 45 * time.Second,
-		play: func(w *World, _ time.Time) { w.flap("inventory-sync", 4) }},
+		play: func(w *World) { w.flap("inventory-sync", 4) }},
 	{Name: "broker-restart", Title: "a node restarts: every connection on it closed with 320, then reconnects", span: 70 * time.Second,
-		play: func(w *World, _ time.Time) { w.restartNode(0, 22*time.Second) }},
+		play: func(w *World) { w.restartNode(0, 22*time.Second) }},
 	{Name: "not-found", Title: "a consumer subscribes to a queue nobody declared", span: 15 * time.Second,
-		play: func(w *World, _ time.Time) { w.notFound("metrics-exporter") }},
+		play: func(w *World) { w.notFound("metrics-exporter") }},
 }
 
 // tour lists when each scenario starts within one loop of the tour.
@@ -85,7 +85,7 @@ func (w *World) schedule() {
 		loop = func(base time.Time) {
 			for _, t := range tour {
 				sc := scenarioByName(t.name)
-				w.at(base.Add(t.at), func() { sc.play(w, w.now) })
+				w.at(base.Add(t.at), func() { sc.play(w) })
 			}
 			w.at(base.Add(TourLength), func() { loop(w.now) })
 		}
@@ -97,7 +97,7 @@ func (w *World) schedule() {
 	if period < time.Minute {
 		period = time.Minute
 	}
-	w.every(2*time.Second, period, func() { sc.play(w, w.now) })
+	w.every(2*time.Second, period, func() { sc.play(w) })
 }
 
 // missHeartbeats: the client stops sending anything; the broker closes

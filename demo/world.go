@@ -21,7 +21,7 @@ type Options struct {
 type Scenario struct {
 	Name  string
 	Title string
-	play  func(w *World, at time.Time)
+	play  func(w *World)
 	span  time.Duration // how long it takes to play out
 }
 

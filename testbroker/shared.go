@@ -3,6 +3,7 @@ package testbroker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -43,12 +44,20 @@ func Shared(t testing.TB) *Node {
 		err = errors.New("testbroker: shared node already stopped by StopShared")
 	}
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("testbroker: cannot start the shared test broker: %v", err)
-		}
-		t.Skipf("testbroker: cannot start the shared test broker (set CI=true to fail instead): %v", err)
+		Unavailable(t, fmt.Errorf("cannot start the shared test broker: %w", err))
 	}
 	return n
+}
+
+// Unavailable ends a test that needs a broker it could not get: with the
+// environment variable CI set to "true" the test fails (a green run that
+// skipped is not green), otherwise it is skipped with the reason.
+func Unavailable(t testing.TB, err error) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("testbroker: %v", err)
+	}
+	t.Skipf("testbroker: %v (set CI=true to fail instead)", err)
 }
 
 // StopShared stops the node started by [Shared], if any. Safe to call more

@@ -80,7 +80,6 @@ type Model struct {
 	level   model.Severity // events at or above this level are shown
 	diagTop int
 	dtTop   int  // detail screen scroll
-	applied int  // observations applied (shown in the header)
 	moved   bool // the user moved the selection: keep it on its connection
 	lookup  func(string) *model.Cause
 }
@@ -191,7 +190,6 @@ func (m *Model) apply(obs []model.Observation) {
 	for _, o := range obs {
 		m.st.Apply(o)
 	}
-	m.applied += len(obs)
 	m.rows.dirty = true
 	m.rows.rebuild(m.st)
 	m.reselect()

@@ -71,14 +71,10 @@ func (m *Model) eventLine(e *model.Event, w int, selected bool) string {
 		line += " " + s.subtle.Render(clean(text))
 	}
 	if selected {
-		return s.selected.Render(fit(stripAfterMark(line), w))
+		return s.selected.Render(fit(stripANSI(line), w)) // plain text on the selection's background
 	}
 	return fit(line, w)
 }
-
-// stripAfterMark keeps the selected line readable: plain text on the
-// selection's background.
-func stripAfterMark(s string) string { return stripANSI(s) }
 
 // diagTarget picks what the diagnosis pane explains: the selected event,
 // else the selected closed connection, else the latest fault.
