@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/url"
 	"strings"
@@ -56,38 +55,16 @@ func (p *Probe) defaults() {
 // ctx is done; then it closes its connection cleanly (the queue goes with it).
 func (p *Probe) Run(ctx context.Context, emit func(model.Observation)) error {
 	p.defaults()
-	attempt := 0
 	status := statusReporter(model.SourceProbe, emit)
-	for ctx.Err() == nil {
-		connected, err := p.session(ctx, emit, attempt, status)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if connected {
-			attempt = 0
-		}
-		attempt++
-		delay := backoff(attempt, p.MinDelay, p.MaxDelay)
-		msg := p.Target.Redact(err.Error())
-		status(model.HealthDown, msg, probeHint(msg, p.Target))
-		emit(model.ProbeReconnecting{Meta: meta(model.SourceProbe), Attempt: attempt, Delay: delay, Error: msg})
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(delay):
-		}
-	}
+	reconnect(ctx, p.MinDelay, p.MaxDelay,
+		func(attempt int) (bool, error) { return p.session(ctx, emit, attempt, status) },
+		func(attempt int, delay time.Duration, err error) time.Duration {
+			msg := p.Target.Redact(err.Error())
+			status(model.HealthDown, msg, probeHint(msg, p.Target))
+			emit(model.ProbeReconnecting{Meta: meta(model.SourceProbe), Attempt: attempt, Delay: delay, Error: msg})
+			return delay
+		})
 	return nil
-}
-
-// backoff is min·2^(attempt-1), capped, ±20 % jitter.
-func backoff(attempt int, lo, hi time.Duration) time.Duration {
-	d := lo
-	for i := 1; i < attempt && d < hi; i++ {
-		d *= 2
-	}
-	d = min(d, hi)
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }
 
 func meta(src model.Source) model.Meta { return model.Meta{Time: time.Now(), Source: src} }

@@ -66,31 +66,18 @@ func (s *Subscriber) Run(ctx context.Context, emit func(model.Observation)) erro
 	}
 	src := s.Kind.source()
 	status := statusReporter(src, emit)
-	attempt := 0
-	for ctx.Err() == nil {
-		subscribed, err := s.session(ctx, emit, status)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if subscribed {
-			attempt = 0
-		}
-		attempt++
-		delay := backoff(attempt, time.Second, s.MaxDelay)
-		msg := s.Target.Redact(err.Error())
-		var ae *amqp.Error
-		if errors.As(err, &ae) && ae.Code == amqp.NotFound && strings.Contains(ae.Reason, s.Kind.exchange()) {
-			delay = max(delay, 30*time.Second) // it won't appear by itself soon
-			status(model.HealthOff, s.Kind.exchange()+" does not exist", s.Kind.missingHint())
-		} else {
+	reconnect(ctx, time.Second, s.MaxDelay,
+		func(int) (bool, error) { return s.session(ctx, emit, status) },
+		func(_ int, delay time.Duration, err error) time.Duration {
+			var ae *amqp.Error
+			if errors.As(err, &ae) && ae.Code == amqp.NotFound && strings.Contains(ae.Reason, s.Kind.exchange()) {
+				status(model.HealthOff, s.Kind.exchange()+" does not exist", s.Kind.missingHint())
+				return max(delay, 30*time.Second) // it won't appear by itself soon
+			}
+			msg := s.Target.Redact(err.Error())
 			status(model.HealthDown, msg, probeHint(msg, s.Target))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(delay):
-		}
-	}
+			return delay
+		})
 	return nil
 }
 
