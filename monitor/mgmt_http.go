@@ -24,6 +24,21 @@ import (
 	rabbithole "github.com/michaelklishin/rabbit-hole/v2"
 )
 
+type mgmtErrKind uint8
+
+const (
+	mgmtErrTransport     mgmtErrKind = iota // no HTTP answer (refused, reset, TLS, DNS)
+	mgmtErrTimeout                          // no complete answer within Timeout
+	mgmtErrAuth                             // 401, 403
+	mgmtErrNotMonitor                       // 401 "Not monitor user" on /api/nodes
+	mgmtErrNotFound                         // 404
+	mgmtErrStatus                           // another non-200 status
+	mgmtErrStatsDisabled                    // 400 "Stats in management UI are disabled"
+	mgmtErrPageRange                        // 400 page_out_of_range
+	mgmtErrJSON                             // a body that is not the JSON expected
+	mgmtErrChanged                          // a list that kept changing while paged
+)
+
 // mgmtError is a failed request, described for the user: msg names the
 // endpoint and never contains the password or the URL's credentials.
 type mgmtError struct {
