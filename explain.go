@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/amqptop/amqptop/causes"
@@ -112,82 +111,30 @@ type explained struct {
 	origin string
 }
 
-var reReplyText = regexp.MustCompile(`^[A-Z_]{5,} - `)
-
-// evidenceOf sorts a pasted text into the broker's words, a reply text or
-// a client's error.
-func evidenceOf(s string) (model.Evidence, string) {
-	s = strings.TrimSpace(s)
-	if _, ok := model.ParseLogLine(strings.SplitN(s, "\n", 2)[0]); ok {
-		var lines []string
-		for _, line := range strings.Split(s, "\n") {
-			if ll, ok := model.ParseLogLine(line); ok {
-				lines = append(lines, ll.Text)
-			} else {
-				lines = append(lines, line)
-			}
-		}
-		return model.Evidence{Log: []string{strings.Join(lines, "\n")}}, "broker log"
-	}
-	if _, ok := model.ParseConnLog(s); ok {
-		return model.Evidence{Log: []string{s}}, "broker log"
-	}
-	if reReplyText.MatchString(s) {
-		code, _ := model.CodeOf(s[:strings.Index(s, " - ")])
-		return model.Evidence{Code: code, Text: s, ByServer: true}, "reply text"
-	}
-	return model.Evidence{Client: s}, "client"
-}
-
 func diagnoseTexts(kb *causes.Base, texts []string) explained {
-	it := explained{inputs: texts}
-	var origins []string
-	for _, t := range texts {
-		ev, origin := evidenceOf(t)
-		origins = append(origins, origin)
-		it.ev.Log = append(it.ev.Log, ev.Log...)
-		if it.ev.Client == "" {
-			it.ev.Client = ev.Client
-		}
-		if it.ev.Text == "" {
-			it.ev.Code, it.ev.Text, it.ev.ByServer = ev.Code, ev.Text, ev.ByServer
-		}
-	}
-	it.origin = strings.Join(origins, " + ")
-	it.d = kb.Diagnose(it.ev)
-	if !it.d.Recognised() && it.ev.Client != "" && len(it.ev.Log) == 0 {
-		// An unlabelled text may be a line of the broker's log without its
-		// prefix: try it as the broker's words, but don't claim certainty.
-		alt := it.ev
-		alt.Log = []string{alt.Client}
-		if d := kb.Diagnose(alt); d.Recognised() {
-			if d.Confidence > model.ConfMedium {
-				d.Confidence = model.ConfMedium
-			}
-			d.Notes = append(d.Notes, "read as a line of the broker's log (it was not recognised as a client's error)")
-			it.d, it.origin = d, "broker log?"
-		}
-	}
-	return it
+	x := kb.Explain(texts)
+	return explained{inputs: x.Inputs, ev: x.Evidence, d: x.Diagnosis, origin: x.Origin}
 }
 
 type explainJSON struct {
-	Input       []string       `json:"input"`
-	Origin      string         `json:"origin"`
-	Cause       *model.Cause   `json:"cause"`
-	Confidence  string         `json:"confidence"`
-	Code        int            `json:"code,omitempty"`
-	CodeName    string         `json:"code_name,omitempty"`
-	CodeMeaning string         `json:"code_meaning,omitempty"`
-	Matched     []string       `json:"matched,omitempty"`
-	Notes       []string       `json:"notes,omitempty"`
-	Evidence    model.Evidence `json:"evidence"`
+	Input       []string          `json:"input"`
+	Origin      string            `json:"origin"`
+	Cause       *model.Cause      `json:"cause"`
+	Confidence  string            `json:"confidence"`
+	Candidates  []model.Candidate `json:"candidates,omitempty"`
+	Code        int               `json:"code,omitempty"`
+	CodeName    string            `json:"code_name,omitempty"`
+	CodeMeaning string            `json:"code_meaning,omitempty"`
+	Method      string            `json:"method,omitempty"`
+	Matched     []string          `json:"matched,omitempty"`
+	Notes       []string          `json:"notes,omitempty"`
+	Evidence    model.Evidence    `json:"evidence"`
 }
 
 func (it explained) jsonForm() explainJSON {
 	return explainJSON{Input: it.inputs, Origin: it.origin, Cause: it.d.Cause, Confidence: it.d.Confidence.String(),
-		Code: it.d.Code, CodeName: it.d.CodeName, CodeMeaning: it.d.CodeMeaning, Matched: it.d.Matched,
-		Notes: it.d.Notes, Evidence: it.ev}
+		Candidates: it.d.Candidates, Code: it.d.Code, CodeName: it.d.CodeName, CodeMeaning: it.d.CodeMeaning,
+		Method: it.d.Method, Matched: it.d.Matched, Notes: it.d.Notes, Evidence: it.ev}
 }
 
 // write prints a diagnosis for people, wrapped at width.
@@ -205,13 +152,28 @@ func (it explained) write(w io.Writer, width int) {
 	field := func(name, text string) {
 		writeWrapped(w, fmt.Sprintf("  %-12s", name), text, width)
 	}
-	if d.Cause == nil {
+	switch {
+	case d.Cause == nil:
 		field("cause", "not recognised")
-	} else {
+	case d.Likely():
+		field("cause", fmt.Sprintf("likely %s — %s  [confidence: %s]", d.Cause.ID, d.Cause.Title, d.Confidence))
+	default:
 		field("cause", fmt.Sprintf("%s — %s  [confidence: %s]", d.Cause.ID, d.Cause.Title, d.Confidence))
+	}
+	if len(d.Candidates) > 1 {
+		field("", "The text alone cannot tell these apart; each check tells:")
+		for i, c := range d.Candidates {
+			field(pick(i == 0, "candidates", ""), fmt.Sprintf("%d. %s — %s", i+1, c.ID, c.Title))
+			if c.Check != "" {
+				field("", "   check: "+c.Check)
+			}
+		}
 	}
 	if d.Code != 0 {
 		field("code", strings.TrimSpace(fmt.Sprintf("%d %s", d.Code, d.CodeName)))
+		if d.Method != "" {
+			field("method", d.Method)
+		}
 		if d.Cause == nil && d.CodeMeaning != "" {
 			field("means", d.CodeMeaning)
 		}

@@ -25,6 +25,7 @@ type Base struct {
 	entries []*entry
 	byID    map[string]*entry
 	codes   map[int]CodeInfo
+	lits    literals // the prefilter literals of every pattern
 }
 
 // CodeInfo is the generic meaning of a reply code.
@@ -42,11 +43,14 @@ type entry struct {
 
 // rule is one way of recognising a cause: every field set must match.
 type rule struct {
-	log, text, client, any *regexp.Regexp
-	not                    *regexp.Regexp
+	log, text, client, any *pattern
+	not                    *pattern
+	method                 *pattern // on the failed method, e.g. queue.declare
 	codes                  []int
 	context                []string
 	scope                  string
+	conf                   model.Confidence // the most this rule can claim (0: what its signals give)
+	candidates             []string         // other causes a match leaves open (ids)
 	line                   int
 }
 
@@ -66,18 +70,22 @@ type fileCause struct {
 	Do       []string        `yaml:"do"`
 	DeadEnds []model.DeadEnd `yaml:"dead_ends"`
 	Docs     []string        `yaml:"docs"`
+	Check    string          `yaml:"check"`
 	Match    []fileRule      `yaml:"match"`
 }
 
 type fileRule struct {
-	Log     string   `yaml:"log"`
-	Text    string   `yaml:"text"`
-	Client  string   `yaml:"client"`
-	Any     string   `yaml:"any"`
-	Not     string   `yaml:"not"`
-	Code    codeList `yaml:"code"`
-	Context []string `yaml:"context"`
-	Scope   string   `yaml:"scope"`
+	Log        string   `yaml:"log"`
+	Text       string   `yaml:"text"`
+	Client     string   `yaml:"client"`
+	Any        string   `yaml:"any"`
+	Not        string   `yaml:"not"`
+	Code       codeList `yaml:"code"`
+	Method     string   `yaml:"method"`
+	Context    []string `yaml:"context"`
+	Scope      string   `yaml:"scope"`
+	Confidence string   `yaml:"confidence"`
+	Candidates []string `yaml:"candidates"`
 }
 
 // codeList accepts `code: 320` or `code: [403, 530]`.
@@ -100,7 +108,7 @@ func (c *codeList) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-var validContext = map[string]bool{"alarm": true, "restart": true, "vanished": true, "by-server": true, "by-client": true}
+var validContext = map[string]bool{"alarm": true, "restart": true, "node-down": true, "vanished": true, "by-server": true, "by-client": true}
 
 // Default returns the built-in knowledge base.
 func Default() *Base {
@@ -175,6 +183,7 @@ func parse(name string, data []byte, base *Base) (*Base, error) {
 	out := &Base{byID: map[string]*entry{}, codes: map[int]CodeInfo{}}
 	var fresh []*entry
 	if base != nil {
+		out.lits = base.lits.clone()
 		for k, v := range base.codes {
 			out.codes[k] = v
 		}
@@ -192,7 +201,7 @@ func parse(name string, data []byte, base *Base) (*Base, error) {
 		if i < len(lines) {
 			ln = lines[i]
 		}
-		e, err := buildEntry(name, ln, fc, &root, i)
+		e, err := buildEntry(&out.lits, name, ln, fc, &root, i)
 		if err != nil {
 			return nil, err
 		}
@@ -215,6 +224,15 @@ func parse(name string, data []byte, base *Base) (*Base, error) {
 		out.entries = append(fresh, out.entries...) // a user's new entries are tried first
 	} else {
 		out.entries = fresh
+	}
+	for _, e := range out.entries {
+		for _, r := range e.rules {
+			for _, id := range r.candidates {
+				if out.byID[id] == nil {
+					return nil, &LineError{e.file, r.line, fmt.Sprintf("cause %q: candidate %q is not a cause id", e.cause.ID, id)}
+				}
+			}
+		}
 	}
 	return out, nil
 }
@@ -246,8 +264,8 @@ func checkKeys(name string, root *yaml.Node) error {
 	known := map[string]map[string]bool{
 		"top":   {"codes": true, "causes": true},
 		"code":  {"name": true, "meaning": true},
-		"cause": {"id": true, "title": true, "scope": true, "severity": true, "happened": true, "why": true, "do": true, "dead_ends": true, "docs": true, "match": true},
-		"rule":  {"log": true, "text": true, "client": true, "any": true, "not": true, "code": true, "context": true, "scope": true},
+		"cause": {"id": true, "title": true, "scope": true, "severity": true, "happened": true, "why": true, "do": true, "dead_ends": true, "docs": true, "check": true, "match": true},
+		"rule":  {"log": true, "text": true, "client": true, "any": true, "not": true, "code": true, "method": true, "context": true, "scope": true, "confidence": true, "candidates": true},
 	}
 	check := func(n *yaml.Node, kind string) error {
 		if n.Kind != yaml.MappingNode {
@@ -346,7 +364,7 @@ func ruleLines(root *yaml.Node, i int) []int {
 
 var reID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
-func buildEntry(file string, line int, fc fileCause, root *yaml.Node, idx int) (*entry, error) {
+func buildEntry(lits *literals, file string, line int, fc fileCause, root *yaml.Node, idx int) (*entry, error) {
 	fail := func(ln int, f string, a ...any) error { return &LineError{file, ln, fmt.Sprintf(f, a...)} }
 	if fc.ID == "" {
 		return nil, fail(line, "cause without an id")
@@ -374,33 +392,42 @@ func buildEntry(file string, line int, fc fileCause, root *yaml.Node, idx int) (
 	}
 	e := &entry{line: line, file: file, cause: model.Cause{ID: fc.ID, Title: fc.Title, Scope: fc.Scope,
 		Severity: sev, Happened: strings.TrimSpace(fc.Happened), Why: trimAll(fc.Why), Do: trimAll(fc.Do),
-		DeadEnds: fc.DeadEnds, Docs: fc.Docs}}
+		DeadEnds: fc.DeadEnds, Docs: fc.Docs, Check: strings.TrimSpace(fc.Check)}}
 	rl := ruleLines(root, idx)
 	for i, fr := range fc.Match {
 		ln := line
 		if i < len(rl) {
 			ln = rl[i]
 		}
-		r := rule{codes: fr.Code, context: fr.Context, scope: fr.Scope, line: ln}
+		r := rule{codes: fr.Code, context: fr.Context, scope: fr.Scope, candidates: fr.Candidates, line: ln}
+		switch fr.Confidence {
+		case "", "high":
+		case "low":
+			r.conf = model.ConfLow
+		case "medium":
+			r.conf = model.ConfMedium
+		default:
+			return nil, fail(ln, "cause %q: confidence %q (low, medium or high)", fc.ID, fr.Confidence)
+		}
 		for _, p := range []struct {
 			src string
-			dst **regexp.Regexp
-		}{{fr.Log, &r.log}, {fr.Text, &r.text}, {fr.Client, &r.client}, {fr.Any, &r.any}, {fr.Not, &r.not}} {
+			dst **pattern
+		}{{fr.Log, &r.log}, {fr.Text, &r.text}, {fr.Client, &r.client}, {fr.Any, &r.any}, {fr.Not, &r.not}, {fr.Method, &r.method}} {
 			if p.src == "" {
 				continue
 			}
-			re, err := regexp.Compile(p.src)
+			pat, err := lits.compilePattern(p.src)
 			if err != nil {
 				return nil, fail(ln, "cause %q: pattern %q does not compile: %v", fc.ID, p.src, err)
 			}
-			*p.dst = re
+			*p.dst = pat
 		}
 		for _, c := range fr.Context {
 			if !validContext[c] {
-				return nil, fail(ln, "cause %q: unknown context %q (alarm, restart, vanished, by-server, by-client)", fc.ID, c)
+				return nil, fail(ln, "cause %q: unknown context %q (alarm, restart, node-down, vanished, by-server, by-client)", fc.ID, c)
 			}
 		}
-		if r.log == nil && r.text == nil && r.client == nil && r.any == nil && len(r.codes) == 0 && len(r.context) == 0 {
+		if r.log == nil && r.text == nil && r.client == nil && r.any == nil && r.method == nil && len(r.codes) == 0 && len(r.context) == 0 {
 			return nil, fail(ln, "cause %q: a match rule needs at least one of log, text, client, any, code, context", fc.ID)
 		}
 		e.rules = append(e.rules, r)

@@ -2,92 +2,152 @@ package causes
 
 import (
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/amqptop/amqptop/model"
 )
 
-// printed is what a client library's error text says of a close.
+// printed is what a client library's error text says of a close: the
+// protocol facts it carries, whatever words the library wrapped them in.
 type printed struct {
 	code     int    // the code printed with it
 	constant string // the reply-code constant named in it, canonical (UNEXPECTED_FRAME)
 	reply    string // the reply text ("UNEXPECTED_FRAME - …"), when it has one
+	method   string // the method that failed, when the library prints it
 	library  string // which format it was recognised as
 }
 
-var clientFormats = []struct {
-	lib string
-	re  *regexp.Regexp // group 1: code, group 2: reply text
-}{
-	// amqp091-go / streadway: Exception (320) Reason: "CONNECTION_FORCED - …"
-	{"go", regexp.MustCompile(`Exception \((\d{3})\) Reason: "((?:[^"\\]|\\.)*)"`)},
-	// Java: reply-code=320, reply-text=CONNECTION_FORCED - …, class-id=0, method-id=0)
-	{"java", regexp.MustCompile(`reply-code=(\d{3}), reply-text=(.*?)(?:, class-id=|\)\s*$|$)`)},
-	// .NET: code=320, text='CONNECTION_FORCED - …', classId=0, methodId=0
-	{"dotnet", regexp.MustCompile(`code=(\d{3}), text=['"]?(.*?)['"]?(?:, classId=|, cause=|$)`)},
-	// Node amqplib: closeMessage, after "Connection closed: ", "Channel closed by
-	// server: ", "Handshake terminated by server: " or "Operation failed: QueueDeclare; ":
-	// 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - …"
-	{"node", regexp.MustCompile(`(?:: |; )(\d{3}) \([A-Z][A-Z-]+\) with message "((?:[^"\\]|\\.)*)"`)},
-	// py-amqp / kombu: (0, 0): (320) CONNECTION_FORCED - …
-	{"py-amqp", regexp.MustCompile(`\(\d+, \d+\): \((\d{3})\) (.*)$`)},
-	// pika: ConnectionClosedByBroker: (320, 'CONNECTION_FORCED - …')
-	{"pika", regexp.MustCompile(`\((\d{3}), (?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\)`)},
+// clientFormat is one way client libraries print a close. Named groups:
+// code, text (or text2), and the failed method as class+method ids or as
+// mname. Each format names its source (library, version, file).
+type clientFormat struct {
+	lib  string
+	re   *regexp.Regexp
+	hint string // a lower-case literal every match contains ("" : always try)
+	pre  func(string) bool
+}
+
+var clientFormats = []clientFormat{
+	// amqp091-go v1.16.0 types.go (*Error).Error: fmt.Sprintf("Exception (%d) Reason: %q", e.Code, e.Reason)
+	{"go", regexp.MustCompile(`Exception \((?P<code>\d{3})\) Reason: "(?P<text>(?:[^"\\]|\\.)*)"`), "exception (", nil},
+	// Java amqp-client AMQImpl.Connection.Close / Channel.Close toString:
+	// #method<channel.close>(reply-code=404, reply-text=NOT_FOUND - …, class-id=50, method-id=10)
+	{"java", regexp.MustCompile(`reply-code=(?P<code>\d{3}), reply-text=(?P<text>.*?)(?:, class-id=(?P<class>\d+), method-id=(?P<method>\d+)|\)\s*$|$)`), "reply-code=", nil},
+	// .NET RabbitMQ.Client ShutdownEventArgs.ToString: code=404, text='NOT_FOUND - …', classId=50, methodId=10
+	{"dotnet", regexp.MustCompile(`code=(?P<code>\d{3}), text=['"]?(?P<text>.*?)['"]?(?:, classId=(?P<class>\d+), methodId=(?P<method>\d+)|, cause=|$)`), "code=", nil},
+	// Node amqplib lib/format.js closeMessage: '%d (%s) with message "%s"', after
+	// "Connection closed: ", "Channel closed by server: ", "Handshake terminated by server: "
+	// or "Operation failed: QueueDeclare; "
+	{"node", regexp.MustCompile(`(?:Operation failed: (?P<mname>\w+); |: )(?P<code>\d{3}) \([A-Z][A-Z-]+\) with message "(?P<text>(?:[^"\\]|\\.)*)"`), "with message", nil},
+	// py-amqp / kombu amqp/exceptions.py AMQPError.__str__: '{0.method}: ({0.reply_code}) {0.reply_text}',
+	// the method as "Queue.declare" or as "(50, 10)"
+	{"py-amqp", regexp.MustCompile(`(?:\((?P<class>\d+), (?P<method>\d+)\)|(?P<mname>[A-Z][a-z]+\.[a-z_]+)): \((?P<code>\d{3})\) (?P<text>.*)$`), ": (", nil},
+	// pika 1.x exceptions.py: str() of ConnectionClosedByBroker / ChannelClosedByBroker is
+	// the args tuple: (320, 'CONNECTION_FORCED - …')
+	{"pika", regexp.MustCompile(`\((?P<code>\d{3}), (?:'(?P<text>(?:[^'\\]|\\.)*)'|"(?P<text2>(?:[^"\\]|\\.)*)")\)`), "", hasAny(", '", `, "`)},
 	// pika repr, and inside ProbableAuthenticationError / ProbableAccessDeniedError:
 	// ConnectionClosedByBroker: (403) 'ACCESS_REFUSED - …'
-	{"pika", regexp.MustCompile(`\((\d{3})\) (?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")`)},
-	// Bunny and others: "connection closed by server (405) UNEXPECTED_FRAME"
-	{"generic", regexp.MustCompile(`\((\d{3})\)\s+([A-Z][A-Z_-]{4,}.*)$`)},
-	// php-amqplib, Elixir and bare: "320: CONNECTION_FORCED - …", "404 NOT_FOUND - …"
-	{"bare", regexp.MustCompile(`(?:^|\s)(\d{3}):?\s+([A-Z][A-Z_]{4,}\b.*)$`)},
+	{"pika", regexp.MustCompile(`\((?P<code>\d{3})\) (?:'(?P<text>(?:[^'\\]|\\.)*)'|"(?P<text2>(?:[^"\\]|\\.)*)")`), "", hasAny(") '", `) "`)},
+	// "connection closed by server (405) UNEXPECTED_FRAME"
+	{"generic", regexp.MustCompile(`\((?P<code>\d{3})\)\s+(?P<text>[A-Z][A-Z_-]{4,}.*)$`), "", hasParenCode},
+	// "320: CONNECTION_FORCED - …", "404 NOT_FOUND - …"
+	{"bare", regexp.MustCompile(`(?:^|\s)(?P<code>\d{3}):?\s+(?P<text>[A-Z][A-Z_]{4,}\b.*)$`), "", hasCodeWord},
 }
 
 var reParenCode = regexp.MustCompile(`\((\d{3})\)`)
 
-var reConstant = func() *regexp.Regexp {
-	var names []string
-	for _, n := range model.ReplyCodes {
-		names = append(names, n, strings.ReplaceAll(n, "_", "-"), strings.ToLower(n))
+// Cheap tests that a format can match at all, run before its regexp.
+func hasAny(subs ...string) func(string) bool {
+	return func(s string) bool {
+		for _, sub := range subs {
+			if strings.Contains(s, sub) {
+				return true
+			}
+		}
+		return false
 	}
-	return regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
-}()
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+// hasParenCode: "(ddd)" somewhere.
+func hasParenCode(s string) bool {
+	for i := strings.IndexByte(s, '('); i >= 0 && i+4 < len(s); {
+		if isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) && s[i+4] == ')' {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '(')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// hasCodeWord: three digits, an optional ':', a space, a capital letter.
+func hasCodeWord(s string) bool {
+	for i := 0; i+4 < len(s); i++ {
+		if isDigit(s[i]) && isDigit(s[i+1]) && isDigit(s[i+2]) {
+			j := i + 3
+			if s[j] == ':' {
+				j++
+			}
+			if j+1 < len(s) && (s[j] == ' ' || s[j] == '\t') && s[j+1] >= 'A' && s[j+1] <= 'Z' {
+				return true
+			}
+			i += 2
+		}
+	}
+	return false
+}
 
 // readPrinted recognises a close in the formats client libraries print.
-func readPrinted(s string) printed {
+func (b *Base) readPrinted(t *text) printed {
 	var p printed
-	s = strings.TrimSpace(s)
+	s := t.s
 	for _, f := range clientFormats {
+		if f.hint != "" && !strings.Contains(t.lower, f.hint) || f.pre != nil && !f.pre(s) {
+			continue
+		}
 		m := f.re.FindStringSubmatch(s)
 		if m == nil {
 			continue
 		}
-		code, _ := strconv.Atoi(m[1])
+		group := func(name string) string {
+			if i := f.re.SubexpIndex(name); i >= 0 && i < len(m) {
+				return m[i]
+			}
+			return ""
+		}
+		code, _ := strconv.Atoi(group("code"))
 		if model.ReplyCodes[code] == "" {
 			// Not a reply code: an errno in the same shape, as in pika's
 			// "ConnectionResetError(104, 'Connection reset by peer')".
 			continue
 		}
-		p.library = f.lib
-		p.code = code
-		p.reply = m[2]
-		if len(m) > 3 && p.reply == "" {
-			p.reply = m[3]
+		p.library, p.code = f.lib, code
+		p.reply = group("text")
+		if p.reply == "" {
+			p.reply = group("text2")
 		}
 		p.reply = strings.ReplaceAll(strings.TrimSpace(p.reply), `\"`, `"`)
+		p.method = methodOf(group("class"), group("method"))
+		if mn := group("mname"); mn != "" {
+			p.method = methodByName[strings.ToLower(mn)]
+		}
 		break
 	}
 	if p.library == "" {
 		// The broker's reply text quoted whole, without a code: Bunny's
 		// "Connection-level error: UNEXPECTED_FRAME - …", php-amqplib's
-		// "ACCESS_REFUSED - …(0, 0)", Java's AuthenticationFailureException,
-		// the Erlang client's <<"NOT_FOUND - …">>.
+		// "ACCESS_REFUSED - …(0, 0)", the Erlang client's <<"NOT_FOUND - …">>.
 		if r := embeddedReply(s); r != "" {
 			p.library, p.reply = "verbatim", r
 		}
 	}
-	if p.library == "" {
+	if p.library == "" && strings.Contains(s, "(") {
 		// Last resort: a known reply code in parentheses, "… (320)".
 		for _, m := range reParenCode.FindAllStringSubmatch(s, -1) {
 			if c, _ := strconv.Atoi(m[1]); model.ReplyCodes[c] != "" {
@@ -103,15 +163,6 @@ func readPrinted(s string) printed {
 	return p
 }
 
-var reEmbedded = func() *regexp.Regexp {
-	var names []string
-	for _, n := range model.ReplyCodes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return regexp.MustCompile(`(?:^|[^A-Za-z0-9_])((?:` + strings.Join(names, "|") + `) - .*)$`)
-}()
-
 // rePHPSuffix is the "(class, method)" php-amqplib 3.x appends to a
 // connection's reply text.
 var rePHPSuffix = regexp.MustCompile(`\(\d+, \d+\)$`)
@@ -120,17 +171,33 @@ var rePHPSuffix = regexp.MustCompile(`\(\d+, \d+\)$`)
 // inside a client's error, and returns it without what the client wrapped
 // around it.
 func embeddedReply(s string) string {
-	loc := reEmbedded.FindStringSubmatchIndex(s)
-	if loc == nil {
+	start := -1
+	for off := 0; off < len(s); {
+		i := strings.Index(s[off:], " - ")
+		if i < 0 {
+			return ""
+		}
+		i += off
+		j := i
+		for j > 0 && (s[j-1] >= 'A' && s[j-1] <= 'Z' || s[j-1] == '_') {
+			j--
+		}
+		if name := s[j:i]; len(name) >= 5 && model.ReplyCodes[codeOf(name)] == name && (j == 0 || !isWordByte(s[j-1])) {
+			start = j
+			break
+		}
+		off = i + 3
+	}
+	if start < 0 {
 		return ""
 	}
-	r := s[loc[2]:loc[3]]
+	r := s[start:]
 	if i := strings.IndexByte(r, '\n'); i >= 0 {
 		r = r[:i]
 	}
 	// Quoted: up to the closing quote.
-	if loc[2] > 0 && (s[loc[2]-1] == '"' || s[loc[2]-1] == '\'') {
-		q := s[loc[2]-1]
+	if start > 0 && (s[start-1] == '"' || s[start-1] == '\'') {
+		q := s[start-1]
 		for i := 0; i < len(r); i++ {
 			if r[i] == '\\' {
 				i++
@@ -145,12 +212,11 @@ func embeddedReply(s string) string {
 	return strings.TrimSpace(rePHPSuffix.ReplaceAllString(strings.TrimSpace(r), ""))
 }
 
-// firstConstant returns the first reply-code constant named in s, in its
-// canonical spelling.
-func firstConstant(s string) string {
-	m := reConstant.FindString(s)
-	if m == "" {
-		return ""
-	}
-	return strings.ToUpper(strings.ReplaceAll(m, "-", "_"))
+func codeOf(name string) int {
+	c, _ := model.CodeOf(name)
+	return c
+}
+
+func isWordByte(b byte) bool {
+	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_'
 }

@@ -2,6 +2,7 @@ package causes
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -164,14 +165,23 @@ func diagnoseCases() map[string][]dcase {
 			{"broker log 3.x", brokerLog("closing AMQP connection <0.27645.3> (10.0.4.18:54122 -> 10.0.1.7:5672):\nmissed heartbeats from client, timeout: 60s"), "heartbeat-timeout", high},
 			{"broker log 4.x with duration", brokerLog("closing AMQP connection <0.2911.0> (10.0.4.18:54122 -> 10.0.1.7:5672, duration: '17M, 4s'):\nmissed heartbeats from client, timeout: 30s"), "heartbeat-timeout", high},
 			{"go reset plus the broker's heartbeat log", model.Evidence{Client: goReset, Log: []string{heartbeatLog}}, "heartbeat-timeout", high},
-			{"go read deadline", clientSaid(`Exception (501) Reason: "read tcp 10.0.0.5:51234->10.0.0.10:5672: i/o timeout"`), "heartbeat-timeout", medium},
-			{"pika", clientSaid("pika.exceptions.AMQPHeartbeatTimeout: No activity or too many missed heartbeats in the last 60 seconds"), "heartbeat-timeout", medium},
-			{"java 5.x", clientSaid("com.rabbitmq.client.AlreadyClosedException: connection is already closed due to connection error; cause: com.rabbitmq.client.MissedHeartbeatException: Heartbeat missing with heartbeat = 60 seconds"), "heartbeat-timeout", medium},
-			{"java 3.x", clientSaid("com.rabbitmq.client.ShutdownSignalException: connection error; cause: com.rabbitmq.client.MissedHeartbeatException: Heartbeat missing with heartbeat == 60 seconds"), "heartbeat-timeout", medium},
-			{"node", clientSaid("Error: Heartbeat timeout"), "heartbeat-timeout", medium},
-			{".net", clientSaid(`RabbitMQ.Client.Exceptions.AlreadyClosedException: Already closed: The AMQP operation was interrupted: AMQP close-reason, initiated by Library, code=0, text="End of stream", classId=0, methodId=0, cause=System.IO.EndOfStreamException: Heartbeat missing with heartbeat == 5 seconds`), "heartbeat-timeout", medium},
-			{"py-amqp", clientSaid("amqp.exceptions.ConnectionForced: Too many heartbeats missed"), "heartbeat-timeout", medium},
-			{"php-amqplib", clientSaid(`PhpAmqpLib\Exception\AMQPHeartbeatMissedException: Missed server heartbeat`), "heartbeat-timeout", medium},
+			{"the client's own heartbeat error plus the broker's log", model.Evidence{Client: "pika.exceptions.AMQPHeartbeatTimeout: No activity or too many missed heartbeats in the last 60 seconds", Log: []string{heartbeatLog}}, "heartbeat-timeout", high},
+		},
+		"client-heartbeat-timeout": {
+			{"go read deadline", clientSaid(`Exception (501) Reason: "read tcp 10.0.0.5:51234->10.0.0.10:5672: i/o timeout"`), "client-heartbeat-timeout", low},
+			{"pika", clientSaid("pika.exceptions.AMQPHeartbeatTimeout: No activity or too many missed heartbeats in the last 60 seconds"), "client-heartbeat-timeout", low},
+			{"java 5.x", clientSaid("com.rabbitmq.client.AlreadyClosedException: connection is already closed due to connection error; cause: com.rabbitmq.client.MissedHeartbeatException: Heartbeat missing with heartbeat = 60 seconds"), "client-heartbeat-timeout", low},
+			{"java 3.x", clientSaid("com.rabbitmq.client.ShutdownSignalException: connection error; cause: com.rabbitmq.client.MissedHeartbeatException: Heartbeat missing with heartbeat == 60 seconds"), "client-heartbeat-timeout", low},
+			{"node", clientSaid("Error: Heartbeat timeout"), "client-heartbeat-timeout", low},
+			{".net", clientSaid(`RabbitMQ.Client.Exceptions.AlreadyClosedException: Already closed: The AMQP operation was interrupted: AMQP close-reason, initiated by Library, code=0, text="End of stream", classId=0, methodId=0, cause=System.IO.EndOfStreamException: Heartbeat missing with heartbeat == 5 seconds`), "client-heartbeat-timeout", low},
+			{"py-amqp", clientSaid("amqp.exceptions.ConnectionForced: Too many heartbeats missed"), "client-heartbeat-timeout", low},
+			{"php-amqplib", clientSaid(`PhpAmqpLib\Exception\AMQPHeartbeatMissedException: Missed server heartbeat`), "client-heartbeat-timeout", low},
+		},
+		"node-down": {
+			{"vanished with a crashed node", model.Evidence{Vanished: true, NodeDown: true}, "node-down", medium},
+			{"go EOF as the node died", model.Evidence{Client: goEOF, NodeDown: true}, "node-down", medium},
+			{"go reset as the node died", model.Evidence{Client: goReset, NodeDown: true}, "node-down", medium},
+			{"pika reset as the node died", model.Evidence{Client: "pika.exceptions.StreamLostError: Stream connection lost: ConnectionResetError(104, 'Connection reset by peer')", NodeDown: true}, "node-down", medium},
 		},
 		"unexpected-frame": withPrintings(amqpClose{"connection", 505, 60, 40, unexpectedText}, "unexpected-frame",
 			dcase{"broker log 3.10+", brokerLog("Error on AMQP connection <0.1373.0> (10.0.0.5:51234 -> 10.0.0.10:5672 - order-publisher, vhost: '/', user: 'orders', state: running), channel 1:\n operation basic.publish caused a connection exception unexpected_frame: \"expected content header for class 60, got non content header frame instead\""), "unexpected-frame", high},
@@ -180,7 +190,7 @@ func diagnoseCases() map[string][]dcase {
 			dcase{"pika 0.x", clientSaid("pika.exceptions.ConnectionClosed: (505, 'UNEXPECTED_FRAME - expected content header for class 60, got non content header frame instead')"), "unexpected-frame", high},
 			dcase{"go library error", clientSaid(`Exception (505) Reason: "unexpected frame received"`), "unexpected-frame", medium},
 			dcase{"miscoded 405 (bunny-style)", clientSaid("connection closed by server (405) UNEXPECTED_FRAME"), "unexpected-frame", medium},
-			dcase{"bare code", frame("connection", 505, ""), "unexpected-frame", low},
+			dcase{"bare code", frame("connection", 505, ""), "unexpected-frame", high}, // the broker's code names one cause
 		),
 		"channel-not-open": withPrintings(amqpClose{"connection", 504, 60, 40, "CHANNEL_ERROR - expected 'channel.open'"}, "channel-not-open",
 			dcase{"broker log", brokerLog("Error on AMQP connection <0.2210.0> (10.0.0.5:51234 -> 10.0.0.10:5672, vhost: '/', user: 'app', state: running), channel 2:\n operation basic.publish caused a connection exception channel_error: \"expected 'channel.open'\""), "channel-not-open", high},
@@ -198,31 +208,31 @@ func diagnoseCases() map[string][]dcase {
 			dcase{"java protocol mismatch", clientSaid("com.rabbitmq.client.MalformedFrameException: AMQP protocol version mismatch; we are version 0-9-1, server sent signature 3,1,0,0"), "frame-error", medium},
 		),
 		"network-interruption": {
-			{"broker log 3.12", brokerLog("closing AMQP connection <0.32602.3> (10.135.45.51:53066 -> 10.61.253.65:5671, vhost: '/iap', user: 'pronghorn'):\nclient unexpectedly closed TCP connection"), "network-interruption", high},
-			{"broker log 4.x", brokerLog("closing AMQP connection <0.1711.0> (10.0.0.5:51234 -> 10.0.0.10:5672, vhost: '/', user: 'guest', duration: '4M, 36s'):\nclient unexpectedly closed TCP connection"), "network-interruption", high},
-			{"broker log before open", brokerLog("closing AMQP connection <0.880.0> (10.0.0.5:51234 -> 10.0.0.10:5672):\nclient unexpectedly closed TCP connection"), "network-interruption", high},
-			{"broker log 3.5", brokerLog("closing AMQP connection <0.880.0> (10.0.0.5:51234 -> 10.0.0.10:5672):\nconnection_closed_abruptly"), "network-interruption", high},
-			{"broker send failed", brokerLog("closing AMQP connection <0.32602.3> (10.135.45.51:53066 -> 10.61.253.65:5671, vhost: '/iap', user: 'pronghorn'):\n{writer,send_failed,timeout}"), "network-interruption", high},
-			{"broker inet error", brokerLog("closing AMQP connection <0.4410.0> (10.0.0.5:51234 -> 10.0.0.10:5672, vhost: '/', user: 'app'):\n{inet_error,etimedout}"), "network-interruption", high},
-			{"broker socket error", brokerLog("Error on AMQP connection <0.21024.4027>: enotconn (socket is not connected)"), "network-interruption", high},
-			{"broker handshake timeout", brokerLog("closing AMQP connection <0.5101.0> (10.0.0.5:51234 -> 10.0.0.10:5672):\n{handshake_timeout,handshake}"), "network-interruption", high},
-			{"go reset", clientSaid(goReset), "network-interruption", medium},
-			{"go EOF", clientSaid(goEOF), "network-interruption", medium},
-			{"go broken pipe", clientSaid(`Exception (501) Reason: "write tcp 10.0.0.5:51234->10.0.0.10:5672: write: broken pipe"`), "network-interruption", medium},
-			{"pika reset", clientSaid("pika.exceptions.StreamLostError: Stream connection lost: ConnectionResetError(104, 'Connection reset by peer')"), "network-interruption", medium},
-			{"pika EOF", clientSaid("pika.exceptions.StreamLostError: Transport indicated EOF"), "network-interruption", medium},
-			{"java reset", clientSaid("com.rabbitmq.client.ShutdownSignalException: connection error; cause: java.net.SocketException: Connection reset"), "network-interruption", medium},
-			{"java EOF", clientSaid("com.rabbitmq.client.ShutdownSignalException: connection error; cause: java.io.EOFException"), "network-interruption", medium},
-			{"node reset", clientSaid("Error: read ECONNRESET"), "network-interruption", medium},
-			{"node unexpected close", clientSaid("Error: Unexpected close"), "network-interruption", medium},
-			{".net windows", clientSaid("RabbitMQ.Client.Exceptions.AlreadyClosedException: Already closed: The AMQP operation was interrupted: AMQP close-reason, initiated by Library, code=541, text=\"Unexpected Exception\", classId=0, methodId=0, cause=System.IO.IOException: Unable to read data from the transport connection: An existing connection was forcibly closed by the remote host."), "network-interruption", medium},
-			{"py-amqp", clientSaid("ConnectionResetError: [Errno 104] Connection reset by peer"), "network-interruption", medium},
-			{"kombu", clientSaid("kombu.exceptions.OperationalError: [Errno 104] Connection reset by peer"), "network-interruption", medium},
-			{"py-amqp transport", clientSaid("OSError: Server unexpectedly closed connection"), "network-interruption", medium},
-			{"php-amqplib", clientSaid(`PhpAmqpLib\Exception\AMQPConnectionClosedException: Broken pipe or closed connection`), "network-interruption", medium},
-			{"bunny", clientSaid("Bunny::NetworkFailure: detected a network failure: Connection reset by peer"), "network-interruption", medium},
-			{"java driver log", clientSaid("An unexpected connection driver error occured (Exception message: Connection reset)"), "network-interruption", medium},
-			{"lapin", clientSaid(`NetworkError("network io error: Connection reset by peer (os error 104)")`), "network-interruption", medium},
+			{"broker log 3.12", brokerLog("closing AMQP connection <0.32602.3> (10.135.45.51:53066 -> 10.61.253.65:5671, vhost: '/iap', user: 'pronghorn'):\nclient unexpectedly closed TCP connection"), "network-interruption", low},
+			{"broker log 4.x", brokerLog("closing AMQP connection <0.1711.0> (10.0.0.5:51234 -> 10.0.0.10:5672, vhost: '/', user: 'guest', duration: '4M, 36s'):\nclient unexpectedly closed TCP connection"), "network-interruption", low},
+			{"broker log before open", brokerLog("closing AMQP connection <0.880.0> (10.0.0.5:51234 -> 10.0.0.10:5672):\nclient unexpectedly closed TCP connection"), "network-interruption", low},
+			{"broker log 3.5", brokerLog("closing AMQP connection <0.880.0> (10.0.0.5:51234 -> 10.0.0.10:5672):\nconnection_closed_abruptly"), "network-interruption", low},
+			{"broker send failed", brokerLog("closing AMQP connection <0.32602.3> (10.135.45.51:53066 -> 10.61.253.65:5671, vhost: '/iap', user: 'pronghorn'):\n{writer,send_failed,timeout}"), "network-interruption", medium},
+			{"broker inet error", brokerLog("closing AMQP connection <0.4410.0> (10.0.0.5:51234 -> 10.0.0.10:5672, vhost: '/', user: 'app'):\n{inet_error,etimedout}"), "network-interruption", medium},
+			{"broker socket error", brokerLog("Error on AMQP connection <0.21024.4027>: enotconn (socket is not connected)"), "network-interruption", medium},
+			{"broker handshake timeout", brokerLog("closing AMQP connection <0.5101.0> (10.0.0.5:51234 -> 10.0.0.10:5672):\n{handshake_timeout,handshake}"), "network-interruption", low},
+			{"go reset", clientSaid(goReset), "network-interruption", low},
+			{"go EOF", clientSaid(goEOF), "network-interruption", low},
+			{"go broken pipe", clientSaid(`Exception (501) Reason: "write tcp 10.0.0.5:51234->10.0.0.10:5672: write: broken pipe"`), "network-interruption", low},
+			{"pika reset", clientSaid("pika.exceptions.StreamLostError: Stream connection lost: ConnectionResetError(104, 'Connection reset by peer')"), "network-interruption", low},
+			{"pika EOF", clientSaid("pika.exceptions.StreamLostError: Transport indicated EOF"), "network-interruption", low},
+			{"java reset", clientSaid("com.rabbitmq.client.ShutdownSignalException: connection error; cause: java.net.SocketException: Connection reset"), "network-interruption", low},
+			{"java EOF", clientSaid("com.rabbitmq.client.ShutdownSignalException: connection error; cause: java.io.EOFException"), "network-interruption", low},
+			{"node reset", clientSaid("Error: read ECONNRESET"), "network-interruption", low},
+			{"node unexpected close", clientSaid("Error: Unexpected close"), "network-interruption", low},
+			{".net windows", clientSaid("RabbitMQ.Client.Exceptions.AlreadyClosedException: Already closed: The AMQP operation was interrupted: AMQP close-reason, initiated by Library, code=541, text=\"Unexpected Exception\", classId=0, methodId=0, cause=System.IO.IOException: Unable to read data from the transport connection: An existing connection was forcibly closed by the remote host."), "network-interruption", low},
+			{"py-amqp", clientSaid("ConnectionResetError: [Errno 104] Connection reset by peer"), "network-interruption", low},
+			{"kombu", clientSaid("kombu.exceptions.OperationalError: [Errno 104] Connection reset by peer"), "network-interruption", low},
+			{"py-amqp transport", clientSaid("OSError: Server unexpectedly closed connection"), "network-interruption", low},
+			{"php-amqplib", clientSaid(`PhpAmqpLib\Exception\AMQPConnectionClosedException: Broken pipe or closed connection`), "network-interruption", low},
+			{"bunny", clientSaid("Bunny::NetworkFailure: detected a network failure: Connection reset by peer"), "network-interruption", low},
+			{"java driver log", clientSaid("An unexpected connection driver error occured (Exception message: Connection reset)"), "network-interruption", low},
+			{"lapin", clientSaid(`NetworkError("network io error: Connection reset by peer (os error 104)")`), "network-interruption", low},
 		},
 		"access-refused": {
 			{"broker log pair", brokerLog(authFailLog, authClosingLog), "access-refused", high},
@@ -261,11 +271,11 @@ func diagnoseCases() map[string][]dcase {
 			dcase{"reserved prefix", frame("channel", 403, "ACCESS_REFUSED - queue name 'amq.jobs' contains reserved prefix 'amq.*'"), "permission-denied", high},
 		),
 		"broker-shutdown": withPrintings(amqpClose{"connection", 320, 0, 0, shutdownText}, "broker-shutdown",
-			dcase{"vhost stopping log", brokerLog("Closing all connections in vhost '/' on node 'rabbit@e9014dbbe5f5' because the vhost is stopping"), "broker-shutdown", high},
+			dcase{"vhost stopping log", brokerLog("Closing all connections in vhost '/' on node 'rabbit@e9014dbbe5f5' because the vhost is stopping"), "broker-shutdown", low},
 			dcase{"node stopping log", brokerLog("SIGTERM received - shutting down"), "broker-shutdown", high},
-			dcase{"vhost down", frame("connection", 320, "CONNECTION_FORCED - vhost '/' is down"), "broker-shutdown", high},
+			dcase{"vhost down", frame("connection", 320, "CONNECTION_FORCED - vhost '/' is down"), "broker-shutdown", low},
 			dcase{"pika traceback", clientSaid(`pika.exceptions.ConnectionClosedByBroker: (320, "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'")`), "broker-shutdown", high},
-			dcase{"vanished during a restart", model.Evidence{Vanished: true, Restart: true}, "broker-shutdown", low},
+			dcase{"vanished during a restart", model.Evidence{Vanished: true, Restart: true}, "broker-shutdown", medium},
 			dcase{"go EOF during a restart", model.Evidence{Client: goEOF, Restart: true}, "broker-shutdown", medium},
 			dcase{"go reset during a restart", model.Evidence{Client: goReset, Restart: true}, "broker-shutdown", medium},
 			dcase{"go refused during a restart", model.Evidence{Client: goRefused, Restart: true}, "broker-shutdown", medium},
@@ -291,10 +301,10 @@ func diagnoseCases() map[string][]dcase {
 			{"spring", clientSaid("org.springframework.amqp.AmqpConnectException: java.net.ConnectException: Connection refused"), "connection-refused", medium},
 			{"node", clientSaid("Error: connect ECONNREFUSED 127.0.0.1:5672"), "connection-refused", medium},
 			{"node dns", clientSaid("Error: getaddrinfo ENOTFOUND rabbit"), "connection-refused", medium},
-			{".net", clientSaid("RabbitMQ.Client.Exceptions.BrokerUnreachableException: None of the specified endpoints were reachable"), "connection-refused", medium},
+			{".net", clientSaid("RabbitMQ.Client.Exceptions.BrokerUnreachableException: None of the specified endpoints were reachable"), "connection-refused", low},
 			{"celery", clientSaid("consumer: Cannot connect to amqp://guest:**@127.0.0.1:5672//: [Errno 111] Connection refused.\nTrying again in 2.00 seconds... (1/100)"), "connection-refused", medium},
 			{"php-amqplib", clientSaid(`PhpAmqpLib\Exception\AMQPIOException: stream_socket_client(): Unable to connect to tcp://localhost:5672 (Connection refused)`), "connection-refused", medium},
-			{"bunny", clientSaid("Bunny::TCPConnectionFailedForAllHosts: Could not establish TCP connection to any of the configured hosts"), "connection-refused", medium},
+			{"bunny", clientSaid("Bunny::TCPConnectionFailedForAllHosts: Could not establish TCP connection to any of the configured hosts"), "connection-refused", low},
 		},
 		"resource-alarm-blocked": {
 			{"memory alarm log", brokerLog("memory resource limit alarm set on node 'rabbit@rmq-0.rmq.prod.svc.cluster.local'.\n\n**********************************************************\n*** Publishers will be blocked until this alarm clears ***\n**********************************************************"), "resource-alarm-blocked", high},
@@ -334,13 +344,13 @@ func diagnoseCases() map[string][]dcase {
 			dcase{"java captured", clientSaid("channel error; protocol method: #method<channel.close>(reply-code=404, reply-text=NOT_FOUND - no queue 'directQueue' in vhost '/', class-id=50, method-id=10)"), "not-found", high},
 			dcase{"java use after the 404", clientSaid("com.rabbitmq.client.AlreadyClosedException: channel is already closed due to channel error; protocol method: #method<channel.close>(reply-code=404, reply-text=NOT_FOUND - no queue 'jobs' in vhost '/', class-id=60, method-id=20)"), "not-found", high},
 			dcase{"erlang client", clientSaid(`{'EXIT',{{shutdown,{server_initiated_close,404,<<"NOT_FOUND - no queue 'q' in vhost '/'">>}},{gen_server,call,[<0.170.0>,{call,{'basic.consume',0,<<"q">>,<<>>,false,false,false,false,[]},none,<0.88.0>},60000]}}}`), "not-found", high},
-			dcase{"bare code", frame("channel", 404, ""), "not-found", low},
+			dcase{"bare code", frame("channel", 404, ""), "not-found", high}, // the broker's code names one cause
 		),
 		"exclusive-queue-locked": withPrintings(amqpClose{"channel", 405, 50, 10, "RESOURCE_LOCKED - cannot obtain exclusive access to locked queue 'reply.worker-1' in vhost '/'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration."}, "exclusive-queue-locked",
 			dcase{"broker log", brokerLog("Channel error on connection <0.1893.0> (10.0.0.6:40110 -> 10.0.0.10:5672, vhost: '/', user: 'app'), channel 1:\noperation queue.declare caused a channel exception resource_locked: cannot obtain exclusive access to locked queue 'reply.worker-1' in vhost '/'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration."), "exclusive-queue-locked", high},
 			dcase{"java captured, older broker", clientSaid("channel error; protocol method: #method<channel.close>(reply-code=405, reply-text=RESOURCE_LOCKED - cannot obtain exclusive access to locked queue 'queue_name' in vhost '/', class-id=50, method-id=20)"), "exclusive-queue-locked", high},
 			dcase{"bunny", clientSaid("Bunny::ResourceLocked: RESOURCE_LOCKED - cannot obtain exclusive access to locked queue 'reply.worker-1' in vhost '/'"), "exclusive-queue-locked", high},
-			dcase{"bare code", frame("channel", 405, ""), "exclusive-queue-locked", low},
+			dcase{"bare code", frame("channel", 405, ""), "exclusive-queue-locked", high}, // the broker's code names one cause
 		),
 		"channel-max-exceeded": withPrintings(amqpClose{"connection", 530, 20, 10, "NOT_ALLOWED - number of channels opened (2047) has reached the negotiated channel_max (2047)"}, "channel-max-exceeded",
 			dcase{"broker log", brokerLog("Error on AMQP connection <0.2002.0> (10.0.0.5:51234 -> 10.0.0.10:5672, vhost: '/', user: 'app', state: running), channel 2048:\n operation channel.open caused a connection exception not_allowed: \"number of channels opened (2047) has reached the negotiated channel_max (2047)\""), "channel-max-exceeded", high},
@@ -374,7 +384,7 @@ func diagnoseCases() map[string][]dcase {
 			{"java", clientSaid("com.rabbitmq.client.ShutdownSignalException: clean connection shutdown; protocol method: #method<connection.close>(reply-code=200, reply-text=OK, class-id=0, method-id=0)"), "client-closed", medium},
 			{"node", clientSaid("Connection closed (by client)"), "client-closed", medium},
 			{".net", clientSaid("AMQP close-reason, initiated by Application, code=200, text='Goodbye', classId=0, methodId=0"), "client-closed", medium},
-			{"bare code", model.Evidence{Code: 200}, "client-closed", low},
+			{"bare code", model.Evidence{Code: 200}, "client-closed", high}, // the broker's code names one cause
 		},
 		"internal-error": withPrintings(amqpClose{"connection", 541, 40, 10, "INTERNAL_ERROR - failed to declare exchange 'direct' in vhost '/' because the operation timed out"}, "internal-error",
 			dcase{"broker log", brokerLog("Error on AMQP connection <0.1373.0> (127.0.0.1:55165 -> 127.0.0.1:5672 - perf-test-consumer-0, vhost: '/', user: 'guest', state: running), channel 1:\n operation exchange.declare caused a connection exception internal_error: \"failed to declare exchange 'direct' in vhost '/' because the operation timed out\""), "internal-error", high},
@@ -384,7 +394,7 @@ func diagnoseCases() map[string][]dcase {
 			dcase{"delete timeout", frame("connection", 541, "INTERNAL_ERROR - failed to delete queue 'jobs' in vhost '/' due to a timeout"), "internal-error", high},
 			dcase{"auth backend crash", brokerLog("Error on AMQP connection <0.669.0> (100.96.3.221:55814 -> 100.96.2.100:5672, state: starting):\nPLAIN login refused: User 'roboshop' authentication failed with internal error. Enable debug logs to see the real error."), "internal-error", high},
 			dcase{"during an alarm", model.Evidence{Code: 541, Text: "INTERNAL_ERROR - failed to declare exchange 'direct' in vhost '/' because the operation timed out", ByServer: true, Alarm: true}, "internal-error", high},
-			dcase{"bare code", frame("connection", 541, ""), "internal-error", low},
+			dcase{"bare code", frame("connection", 541, ""), "internal-error", high}, // the broker's code names one cause
 		),
 		"tls-error": {
 			{"client does not trust the server", brokerLog("TLS server: In state certify received CLIENT ALERT: Fatal - Certificate Unknown"), "tls-error", high},
@@ -406,7 +416,7 @@ func diagnoseCases() map[string][]dcase {
 			dcase{"broker log", brokerLog("closing AMQP connection <0.2021.0> (10.0.0.5:51234 -> 10.0.0.10:5672):\n{handshake_error,starting,{amqp_error,command_invalid,\"unknown authentication mechanism 'EXTERNAL'\",'connection.start_ok'}}"), "command-invalid", high},
 			dcase{"invalid mechanism", frame("connection", 503, "COMMAND_INVALID - invalid authentication mechanism 'ANONYMOUS'"), "command-invalid", high},
 			dcase{"go SASL", clientSaid(`Exception (403) Reason: "SASL could not negotiate a shared mechanism"`), "command-invalid", medium},
-			dcase{"go library error", clientSaid(`Exception (503) Reason: "unexpected command received"`), "command-invalid", low},
+			dcase{"go library error", clientSaid(`Exception (503) Reason: "unexpected command received"`), "command-invalid", medium}, // the library's own code
 		),
 		"not-implemented": withPrintings(amqpClose{"connection", 540, 60, 40, "NOT_IMPLEMENTED - immediate=true"}, "not-implemented",
 			dcase{"broker log", brokerLog("Error on AMQP connection <0.6864.0> (192.168.74.1:55026 -> 192.168.74.4:5672, vhost: '/myvhost', user: 'wkp', state: running), channel 1:\n operation basic.publish caused a connection exception not_implemented: \"immediate=true\""), "not-implemented", high},
@@ -468,12 +478,24 @@ func TestDiagnoseSpecCases(t *testing.T) {
 	b := Default()
 
 	t.Run("go reset is a network interruption", func(t *testing.T) {
-		d := checkDiagnosis(t, b, dcase{ev: clientSaid(goReset), id: "network-interruption", conf: medium})
+		d := checkDiagnosis(t, b, dcase{ev: clientSaid(goReset), id: "network-interruption", conf: low})
 		if d.Code != 501 || d.CodeName != "FRAME_ERROR" {
 			t.Errorf("code %d %s, want 501 FRAME_ERROR", d.Code, d.CodeName)
 		}
 		if !anyContains(d.Notes, "amqp091-go reports a lost socket as 501") {
 			t.Errorf("no note on Go's 501: %q", d.Notes)
+		}
+		// A reset alone is a candidate list, not a verdict: the broker closing
+		// it for missed heartbeats and a crashed node look the same here.
+		var ids []string
+		for _, c := range d.Candidates {
+			ids = append(ids, c.ID)
+			if c.Check == "" {
+				t.Errorf("candidate %s has no check", c.ID)
+			}
+		}
+		if len(ids) < 3 || ids[0] != "network-interruption" || !slices.Contains(ids, "heartbeat-timeout") || !slices.Contains(ids, "node-down") {
+			t.Errorf("candidates %v", ids)
 		}
 	})
 	t.Run("the same with the broker's heartbeat log", func(t *testing.T) {
@@ -551,7 +573,7 @@ func TestDiagnoseSpecCases(t *testing.T) {
 		}
 	})
 	t.Run(".net 541 initiated by Library is a lost socket", func(t *testing.T) {
-		d := checkDiagnosis(t, b, dcase{ev: clientSaid("RabbitMQ.Client.Exceptions.AlreadyClosedException: Already closed: The AMQP operation was interrupted: AMQP close-reason, initiated by Library, code=541, text='Unexpected Exception', classId=0, methodId=0, exception=System.IO.IOException: Unable to read data from the transport connection: Connection reset by peer."), id: "network-interruption", conf: medium})
+		d := checkDiagnosis(t, b, dcase{ev: clientSaid("RabbitMQ.Client.Exceptions.AlreadyClosedException: Already closed: The AMQP operation was interrupted: AMQP close-reason, initiated by Library, code=541, text='Unexpected Exception', classId=0, methodId=0, exception=System.IO.IOException: Unable to read data from the transport connection: Connection reset by peer."), id: "network-interruption", conf: low})
 		if !anyContains(d.Notes, "the broker sent no close frame") {
 			t.Errorf("notes %q, want a note that .NET's 541 is not the broker's", d.Notes)
 		}
@@ -580,17 +602,17 @@ func TestDiagnoseLookAlikes(t *testing.T) {
 		{"auth failure pair is not a clean close", brokerLog(authFailLog, authClosingLog), "access-refused", high},
 		{"auth failure pair, closing line first", brokerLog(authClosingLog, authFailLog), "access-refused", high},
 		{"heartbeat log is not a clean close", brokerLog(heartbeatLog), "heartbeat-timeout", high},
-		{"go EOF without a restart", clientSaid(goEOF), "network-interruption", medium},
+		{"go EOF without a restart", clientSaid(goEOF), "network-interruption", low},
 		{"go refused without a restart", clientSaid(goRefused), "connection-refused", medium},
 		{"vanished without a restart", model.Evidence{Vanished: true}, "", none},
 		{"management close during a restart", model.Evidence{Code: 320, Text: managementText, ByServer: true, Restart: true}, "management-force-close", high},
 		{"vhost down at open is not a vhost refusal", frame("connection", 541, "INTERNAL_ERROR - access to vhost '/' refused for user 'guest': vhost '/' is down"), "internal-error", high},
-		{"vhost down while running is a shutdown", frame("connection", 320, "CONNECTION_FORCED - vhost '/' is down"), "broker-shutdown", high},
+		{"vhost down while running: stopped or deleted", frame("connection", 320, "CONNECTION_FORCED - vhost '/' is down"), "broker-shutdown", low},
 		{"405 with its own text is an exclusive queue", clientSaid("channel error; protocol method: #method<channel.close>(reply-code=405, reply-text=RESOURCE_LOCKED - cannot obtain exclusive access to locked queue 'q' in vhost '/', class-id=50, method-id=10)"), "exclusive-queue-locked", high},
-		{"errno 104 is not a reply code", clientSaid("pika.exceptions.StreamLostError: Stream connection lost: ConnectionResetError(104, 'Connection reset by peer')"), "network-interruption", medium},
+		{"errno 104 is not a reply code", clientSaid("pika.exceptions.StreamLostError: Stream connection lost: ConnectionResetError(104, 'Connection reset by peer')"), "network-interruption", low},
 		{"java use after a clean close", clientSaid("com.rabbitmq.client.AlreadyClosedException: channel is already closed due to clean channel shutdown; protocol method: #method<channel.close>(reply-code=200, reply-text=OK, class-id=0, method-id=0)"), "channel-not-open", medium},
 		{"ack timeout during an alarm", model.Evidence{Scope: "channel", Code: 406, Text: ackTimeoutText, ByServer: true, Alarm: true}, "consumer-ack-timeout", high},
-		{"heartbeat during an alarm", model.Evidence{Client: "pika.exceptions.AMQPHeartbeatTimeout: No activity or too many missed heartbeats in the last 60 seconds", Alarm: true}, "heartbeat-timeout", medium},
+		{"heartbeat during an alarm", model.Evidence{Client: "pika.exceptions.AMQPHeartbeatTimeout: No activity or too many missed heartbeats in the last 60 seconds", Alarm: true}, "client-heartbeat-timeout", low},
 		{"queue in use is no known cause", frame("channel", 406, "PRECONDITION_FAILED - queue 'jobs' in vhost '/' in use"), "", none},
 		{"bad expiration is no known cause", clientSaid(`Exception (406) Reason: "PRECONDITION_FAILED - invalid expiration 'soon': {error,badarg}"`), "", none},
 		{"reused consumer tag is not a vhost refusal", brokerLog("Error on AMQP connection <0.4410.0> (10.0.0.5:51234 -> 10.0.0.10:5672, vhost: '/', user: 'app', state: running), channel 1:\n operation basic.consume caused a connection exception not_allowed: \"attempt to reuse consumer tag 'ctag-1'\""), "", none},

@@ -21,7 +21,6 @@ causes:
     do:
       - Check the HAProxy timeout client setting.
     match:
-      - log: 'missed heartbeats from client'
       - client: 'haproxy idle timeout'
 
   # New: tried before the built-in entries.
@@ -61,8 +60,8 @@ func TestRulesOverride(t *testing.T) {
 	if d.Cause == nil || d.Cause.ID != "heartbeat-timeout" || d.Confidence != model.ConfMedium {
 		t.Errorf("override rule: %+v", d)
 	}
-	d = b.Diagnose(model.Evidence{Client: "pika.exceptions.AMQPHeartbeatTimeout: No activity or too many missed heartbeats in the last 60 seconds"})
-	if d.Cause != nil {
+	d = b.Diagnose(model.Evidence{Log: []string{"closing AMQP connection <0.1.0> (10.0.0.5:5000 -> 10.0.0.1:5672):\nmissed heartbeats from client, timeout: 60s"}})
+	if d.Cause != nil && d.Cause.ID == "heartbeat-timeout" {
 		t.Errorf("a rule of the replaced entry still matches: %s", d.Cause.ID)
 	}
 	// A new entry is tried first: it wins the tie with network-interruption.
@@ -299,8 +298,16 @@ func TestBuiltinEntries(t *testing.T) {
 			t.Errorf("%s: scope %q", c.ID, c.Scope)
 		}
 	}
-	if len(ids) != 26 {
-		t.Errorf("%d causes, want the 26 of the spec", len(ids))
+	// Cause ids are a contract users script against: the 26 the project
+	// started with are all still there (new ones are added, none renamed).
+	for _, id := range strings.Fields(`heartbeat-timeout unexpected-frame channel-not-open frame-error
+		consumer-ack-timeout unknown-delivery-tag queue-arg-mismatch message-too-large exclusive-queue-locked
+		not-found permission-denied connection-limit-reached vhost-not-allowed access-refused
+		channel-max-exceeded command-invalid not-implemented internal-error tls-error management-force-close
+		broker-shutdown resource-alarm-blocked connection-refused network-interruption reconnect-flapping client-closed`) {
+		if b.Lookup(id) == nil {
+			t.Errorf("cause %q is gone", id)
+		}
 	}
 	for code, name := range model.ReplyCodes {
 		if code < 200 || code > 541 {

@@ -154,6 +154,8 @@ const (
 	LogAlarmCleared            // … alarm cleared on node …
 	LogAccepted                // accepting AMQP connection …
 	LogAuthenticated           // connection … authenticated and granted access to vhost …
+	LogNodeStopping            // RabbitMQ is asked to stop... / SIGTERM received - shutting down
+	LogNodeStarted             // Server startup complete; N plugins started.
 )
 
 // ConnLog is what a broker log entry says about one connection.
@@ -189,6 +191,12 @@ var (
 	reAuthOK  = regexp.MustCompile(`^connection (?:(<[\d.]+>) )?\((.*?)\): user '([^']*)' authenticated and granted access to vhost '([^']*)'`)
 	reExcept  = regexp.MustCompile(`(?s)operation (\S+) caused a (?:connection|channel) exception (\w+): ?(.*)$`)
 	reDetail  = regexp.MustCompile(`(vhost|user|state|duration): '?([^',]*)'?`)
+	// Seen on 3.10.8 and 4.0.5 (rabbitmqctl stop_app, private test nodes):
+	// "RabbitMQ is asked to stop..." then "Stopping RabbitMQ applications
+	// and their dependencies in the following order:"; and at the end of a
+	// boot "Server startup complete; 4 plugins started.".
+	reNodeStop  = regexp.MustCompile(`^(?:RabbitMQ is asked to stop|SIGTERM received - shutting down)`)
+	reNodeStart = regexp.MustCompile(`^Server startup complete;`)
 )
 
 // ParseConnLog reads what a log entry's message text says about a
@@ -239,6 +247,12 @@ func ParseConnLog(text string) (c ConnLog, ok bool) {
 	}
 	if m := reAlarmCl.FindStringSubmatch(first); m != nil {
 		return ConnLog{Kind: LogAlarmCleared, Alarm: strings.ToLower(m[1])}, true // cluster-wide summary: no node
+	}
+	if reNodeStop.MatchString(first) {
+		return ConnLog{Kind: LogNodeStopping, Reason: first}, true
+	}
+	if reNodeStart.MatchString(first) {
+		return ConnLog{Kind: LogNodeStarted}, true
 	}
 	if m := reAccept.FindStringSubmatch(text); m != nil {
 		c.Kind, c.PID = LogAccepted, m[1]

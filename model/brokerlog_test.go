@@ -113,8 +113,12 @@ func TestParseConnLog(t *testing.T) {
 			t.Errorf("ParseConnLog(%q)\n got %+v\nwant %+v", c.text, got, c.want)
 		}
 	}
-	if _, ok := ParseConnLog("Server startup complete; 4 plugins started."); ok {
-		t.Error("a startup line is not about a connection")
+	// Seen on 3.10.8 and 4.0.5 at the end of a boot and at stop_app.
+	if got, ok := ParseConnLog("Server startup complete; 4 plugins started."); !ok || got.Kind != LogNodeStarted {
+		t.Errorf("a startup line: %+v", got)
+	}
+	if got, ok := ParseConnLog("RabbitMQ is asked to stop..."); !ok || got.Kind != LogNodeStopping {
+		t.Errorf("a stop line: %+v", got)
 	}
 }
 

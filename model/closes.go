@@ -194,6 +194,18 @@ func (s *State) diagnose(r *closeRec) Diagnosis {
 		ev.Alarm = true
 	}
 	ev.Restart = s.stopping(r.conn.Node, r.at)
+	ev.NodeDown = !ev.Restart && s.lostWith(r.conn.Node, r.at)
+	if nv := s.nodes[s.nodeOf(r.conn.Node)]; nv != nil && nv.out != nil && nv.out.unsure && nv.out.covers(r.at, 0) {
+		ev.Restart, ev.NodeDown = true, true // it restarted, and nothing said how
+	}
+	if sv := s.sources[SourceLog]; sv != nil && sv.Health == HealthUp {
+		ev.LogFollowed = true
+	}
+	if !r.reason && len(ev.Log) == 0 && r.channel == 0 {
+		if line := s.vhostLine(r.conn, r.at); line != "" {
+			ev.Log = []string{line} // its vhost stopped: that is the broker's reason
+		}
+	}
 	return s.opt.Diagnoser.Diagnose(ev)
 }
 
@@ -256,32 +268,6 @@ func sameDiagnosis(a, b Diagnosis) bool {
 		return d.Cause.ID
 	}
 	return id(a) == id(b) && a.Confidence == b.Confidence && a.Code == b.Code
-}
-
-// markStopping notes that a node is stopping (or every node, when the
-// name is unknown).
-func (s *State) markStopping(node string, t time.Time) {
-	if node == "" {
-		for _, nv := range s.nodes {
-			nv.StoppedAt = t
-		}
-		s.stoppedAny = t
-		return
-	}
-	s.node(node).StoppedAt = t
-}
-
-// stopping reports whether a close at t on node falls in a stop or
-// restart of that node.
-func (s *State) stopping(node string, t time.Time) bool {
-	near := func(m time.Time) bool {
-		return !m.IsZero() && t.Sub(m) >= -s.opt.RestartWindow && t.Sub(m) <= s.opt.RestartWindow
-	}
-	if near(s.stoppedAny) {
-		return true
-	}
-	nv := s.nodes[node]
-	return nv != nil && (near(nv.StoppedAt) || near(nv.RestartedAt) || (nv.Seen && !nv.Running))
 }
 
 // node returns the view of a node, creating it.

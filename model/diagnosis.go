@@ -15,6 +15,14 @@ type Evidence struct {
 	Restart  bool `json:"restart,omitempty"`   // the connection's node was stopping or restarting
 	ByServer bool `json:"by_server,omitempty"` // the broker sent the close frame
 	Vanished bool `json:"vanished,omitempty"`  // only seen as gone (API snapshot or event exchange), no reason
+	// NodeDown: the connection's node went away without a shutdown of its
+	// own (every source lost it at once, or it came back with a fresh
+	// uptime and no stop was logged): a crash, a kill, the OOM killer.
+	NodeDown bool `json:"node_down,omitempty"`
+	// LogFollowed: the broker's log was being followed when the close
+	// happened, so a close without a log entry is one the broker did not
+	// log (not one amqptop could not see).
+	LogFollowed bool `json:"log_followed,omitempty"`
 }
 
 // Empty reports whether there is nothing to diagnose.
@@ -28,9 +36,9 @@ type Confidence uint8
 // Confidence levels.
 const (
 	ConfNone   Confidence = iota // not recognised
-	ConfLow                      // matched on the reply code or on context only
-	ConfMedium                   // matched on a client's text
-	ConfHigh                     // matched on the broker's own words
+	ConfLow                      // a vague text (a reset, an EOF, a timeout) or context only: see the candidates
+	ConfMedium                   // the wording points to one cause, but no code, constant or broker format says so
+	ConfHigh                     // a code, constant or broker format that names one cause
 )
 
 var confNames = [...]string{"none", "low", "medium", "high"}
@@ -73,6 +81,9 @@ type Cause struct {
 	Do       []string  `json:"do"`       // what to do, in order
 	DeadEnds []DeadEnd `json:"dead_ends,omitempty"`
 	Docs     []string  `json:"docs,omitempty"`
+	// Check is the one check that confirms this cause against the others a
+	// vague text leaves open ("the broker's log at that time says …").
+	Check string `json:"check,omitempty"`
 }
 
 // Ref returns the cause's id and title.
@@ -90,8 +101,26 @@ type Diagnosis struct {
 	Code        int        `json:"code,omitempty"`         // the reply code the diagnosis trusts
 	CodeName    string     `json:"code_name,omitempty"`    // e.g. CONNECTION_FORCED
 	CodeMeaning string     `json:"code_meaning,omitempty"` // the generic meaning of that code
+	Method      string     `json:"method,omitempty"`       // the AMQP method that failed, e.g. queue.declare
 	Matched     []string   `json:"matched,omitempty"`      // which evidence matched, e.g. `broker log: "missed heartbeats from client"`
 	Notes       []string   `json:"notes,omitempty"`        // e.g. a miscoded constant
+	// Candidates are the causes the evidence leaves open, most likely
+	// first (Cause is the first), each with the check that tells it from
+	// the others. Set when the confidence is low.
+	Candidates []Candidate `json:"candidates,omitempty"`
+}
+
+// Candidate is one cause a vague text leaves open, and how to tell.
+type Candidate struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Check string `json:"check,omitempty"`
+}
+
+// Likely reports whether the diagnosis is a likely cause rather than a
+// certain one (medium or low confidence): the dashboard says "likely".
+func (d *Diagnosis) Likely() bool {
+	return d != nil && d.Cause != nil && d.Confidence < ConfHigh
 }
 
 // Recognised reports whether a cause was found.

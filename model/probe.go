@@ -148,6 +148,7 @@ func (s *State) applyProbeConnected(x ProbeConnected) {
 		Peer: peer, Node: x.Node, Protocol: "AMQP 0-9-1", State: StateRunning, Heartbeat: x.Heartbeat,
 		ChannelMax: x.ChannelMax, FrameMax: x.FrameMax, ConnectedAt: x.Time, Product: "amqptop"}, x.Source, x.Time)
 	c.Probe, c.Own = true, true
+	s.sourceUp(SourceProbe, x.Time, x.Source)
 	s.emit(Event{Time: x.Time, Type: ProbeUp, Severity: SevInfo, Source: x.Source, Node: x.Node,
 		Conn: x.Conn, Client: x.Client, User: x.User, Vhost: x.Vhost, Peer: peer,
 		Heartbeat: x.Heartbeat, Downtime: down, Count: x.Attempt, Detail: x.Server})
@@ -163,8 +164,10 @@ func (s *State) applyProbeClosed(x ProbeClosed) {
 		p.Link, p.DownSince, p.LastError = LinkDown, x.Time, x.Error
 	}
 	ev := Evidence{Code: x.Code, Text: x.Text, Client: x.Error, ByServer: x.ByServer}
-	if x.ByServer && x.Code == 320 && containsFold(x.Text, "shutdown") {
-		s.markStopping(p.Node, x.Time)
+	if x.ByServer && x.Code == 320 && containsFold(x.Text, "reason 'shutdown'") {
+		s.nodeStopping(p.Node, x.Time, x.Source, "the probe got "+x.Text)
+	} else if x.Channel == 0 && !x.ByServer && s.everUp[SourceProbe] {
+		s.sourceLost(SourceProbe, x.Time, x.Source, x.Error)
 	}
 	r := s.noteClose(closeNote{key: closeKey(name, x.Channel), conn: Connection{Name: name, Client: p.Client, Node: p.Node},
 		channel: x.Channel, src: x.Source, at: x.Time, ev: ev, reason: x.ByServer})

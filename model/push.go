@@ -167,15 +167,15 @@ func (s *State) applyLog(x LogEntry) {
 		ev: Evidence{Log: []string{x.Text}, Code: cl.Code, Text: cl.ReplyText}}
 	switch cl.Kind {
 	case LogClosing, LogConnError:
+		if cl.Code == 320 && containsFold(cl.ReplyText, "reason 'shutdown'") {
+			s.nodeStopping(x.Node, x.Time, x.Source, "the broker forced connection closure with reason 'shutdown'")
+		}
 		s.noteClose(s.rekey(note))
 	case LogChannelError:
 		note.channel = cl.Channel
 		note.key = closeKey(name, cl.Channel)
 		s.noteClose(note)
 	case LogForced:
-		if containsFold(cl.Reason, "shutdown") {
-			s.markStopping(x.Node, x.Time)
-		}
 		if name == "" {
 			// Not yet joined to a name: wait for the entry that names it.
 			note.key = "pid:" + cl.PID
@@ -188,8 +188,13 @@ func (s *State) applyLog(x LogEntry) {
 		if node == "" {
 			node = x.Node
 		}
-		s.markStopping(node, x.Time)
+		s.vhostStopping(node, cl.Vhost, x.Time, x.Text)
 		s.logOnly(x)
+	case LogNodeStopping:
+		s.nodeStopping(x.Node, x.Time, x.Source, oneLine(x.Text))
+		s.logOnly(x)
+	case LogNodeStarted:
+		s.nodeBack(x.Node, x.Time, x.Source, time.Time{})
 	case LogAlarmSet, LogAlarmCleared:
 		if cl.Node == "" {
 			return // "cleared across the cluster": each node's own line says it

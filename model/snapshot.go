@@ -27,27 +27,25 @@ func (s *State) diffNodes(x MgmtSnapshot) {
 		nv := s.node(n.Name)
 		old := nv.Node
 		first := !nv.Seen
+		prevSeen := nv.seenAt
 		nv.Node, nv.Seen = n, true
-		if !nv.StoppedAt.IsZero() && n.Uptime > 0 && x.Time.Sub(nv.StoppedAt) > n.Uptime {
-			nv.RestartedAt = x.Time.Add(-n.Uptime) // it stopped and is back
+		var booted time.Time
+		if n.Running && n.Uptime > 0 {
+			booted = x.Time.Add(-n.Uptime)
+			nv.seenAt = x.Time
 		}
 		switch {
 		case first:
 		case old.Running && !n.Running:
-			nv.StoppedAt = x.Time
-			s.emit(Event{Time: x.Time, Type: NodeDown, Severity: SevError, Source: x.Source, Node: n.Name,
-				Text: "node " + n.Name + " is not running"})
-		case !old.Running && n.Running:
-			nv.RestartedAt = x.Time
-			s.emit(Event{Time: x.Time, Type: NodeUp, Severity: SevInfo, Source: x.Source, Node: n.Name,
-				Text: "node " + n.Name + " is running"})
-		case n.Running && old.Uptime > 0 && n.Uptime > 0 && n.Uptime < old.Uptime:
-			nv.RestartedAt = x.Time.Add(-n.Uptime)
-			if nv.StoppedAt.IsZero() || x.Time.Sub(nv.StoppedAt) > s.opt.RestartWindow {
-				nv.StoppedAt = nv.RestartedAt
+			if o := nv.out; o == nil || !o.back.IsZero() {
+				s.nodeLost(n.Name, x.Time, x.Source, "the management API lists it as not running")
 			}
-			s.emit(Event{Time: x.Time, Type: NodeRestarted, Severity: SevWarn, Source: x.Source, Node: n.Name,
-				Text: "node " + n.Name + " restarted " + n.Uptime.Round(time.Second).String() + " ago"})
+		case !old.Running && n.Running:
+			s.nodeBack(n.Name, x.Time, x.Source, booted)
+		case n.Running && old.Uptime > 0 && n.Uptime > 0 && n.Uptime < old.Uptime && (nv.out == nil || nv.out.from.Before(prevSeen)):
+			s.unseenRestart(nv, prevSeen, x, booted)
+		case nv.out != nil && !booted.IsZero():
+			s.nodeBack(n.Name, x.Time, x.Source, booted) // the uptime says how a loss ended
 		}
 		// With statistics disabled the API leaves the alarms out: absent is
 		// not "cleared".
@@ -62,6 +60,30 @@ func (s *State) diffNodes(x MgmtSnapshot) {
 			s.alarmChange(x.Time, x.Source, n.Name, a.kind, a.on)
 		}
 	}
+}
+
+// unseenRestart handles a node whose uptime went down between two polls
+// with no outage seen: it restarted after prev (the last poll that saw it
+// running). When amqptop follows the broker's log and saw no shutdown, it
+// crashed; otherwise nothing says how.
+func (s *State) unseenRestart(nv *NodeView, prev time.Time, x MgmtSnapshot, booted time.Time) {
+	from := prev
+	if from.IsZero() || from.After(booted) {
+		from = booted
+	}
+	sv := s.sources[SourceLog]
+	followed := sv != nil && sv.Health == HealthUp
+	nv.out = &outage{from: from, back: x.Time, crash: followed, unsure: !followed}
+	nv.RestartedAt = x.Time
+	how := "nothing said how (amqptop does not follow the broker's log)"
+	if followed {
+		how = "it logged no shutdown: it crashed or was killed"
+		nv.DownAt = from
+	}
+	s.emit(Event{Time: x.Time, Type: NodeRestarted, Severity: SevWarn, Source: x.Source, Node: nv.Name,
+		Text: "node " + nv.Name + " restarted " + nv.Uptime.Round(time.Second).String() + " ago, between two polls; " + how})
+	s.closeAllOn(nv.Name, from, "the node restarted")
+	s.reconsider(nv.Name, from)
 }
 
 // alarmGrace is how long a push source's word on an alarm outranks a
@@ -117,13 +139,11 @@ func (s *State) diffConns(x MgmtSnapshot) {
 	for _, name := range gone {
 		c := s.conns[name]
 		at := x.Time
-		if s.stopping(c.Node, x.Time) {
-			// It went with its node: the close happened when the node stopped.
-			if nv := s.nodes[c.Node]; nv != nil && !nv.StoppedAt.IsZero() && nv.StoppedAt.Before(at) && nv.StoppedAt.After(c.LastSeen) {
-				at = nv.StoppedAt
-			} else if s.stoppedAny.After(c.LastSeen) && s.stoppedAny.Before(at) {
-				at = s.stoppedAny
-			}
+		if nv := s.nodes[s.nodeOf(c.Node)]; nv != nil && nv.out != nil && !nv.out.cutOff &&
+			nv.out.from.After(c.LastSeen) && nv.out.from.Before(at) {
+			at = nv.out.from // it went with its node: the close happened when the node went
+		} else if s.stoppedAny.After(c.LastSeen) && s.stoppedAny.Before(at) {
+			at = s.stoppedAny
 		}
 		s.noteClose(closeNote{key: name, conn: c.Connection, src: x.Source, at: at,
 			ev: Evidence{Vanished: true}, line: x.Source.String() + ": no longer listed by /api/connections"})

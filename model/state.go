@@ -15,7 +15,7 @@ type Options struct {
 	ReconnectWindow time.Duration // a client back within this is a reconnect (default 30s)
 	FlapWindow      time.Duration // reconnects counted over this window (default 5m)
 	FlapCount       int           // this many reconnects in the window is flapping (default 3)
-	RestartWindow   time.Duration // closes this soon after a node stop count as shutdown (default 2m)
+	RestartWindow   time.Duration // the longest a stop never seen to end colours the closes after it (default 2m)
 	OwnPrefix       string        // client-provided names of amqptop's own connections (default "amqptop-")
 	ProbeWindow     int           // latency samples kept (default 300)
 	ListGrace       time.Duration // how long the management API may take to list a new connection (default 15s)
@@ -88,9 +88,12 @@ type ChanView struct {
 type NodeView struct {
 	Node
 	Seen        bool
-	StoppedAt   time.Time // the last time the node was seen stopping (probe shutdown close, vhost stopping, down)
+	StoppedAt   time.Time // the last time the node was seen shutting down (its own log, a 320 shutdown, the API)
+	DownAt      time.Time // the last time it went away without a shutdown (every source cut at once)
 	RestartedAt time.Time // the last time it came back
 	mem, disk   alarmMark
+	out         *outage   // the last stop or loss
+	seenAt      time.Time // the last poll that saw it running
 }
 
 // alarmMark is the last announced state of one alarm.
@@ -141,6 +144,9 @@ type State struct {
 	baseline bool // a first complete connection list has been seen
 	// stoppedAny is when a node whose name is unknown was seen stopping.
 	stoppedAny time.Time
+	everUp     map[Source]bool      // sources that have answered at least once
+	lost       map[Source]time.Time // sources lost, since when
+	vhostStops map[string]vhostStop // node + vhost → the broker closing its connections
 
 	history ring
 	closes  map[string]*closeRec // by close key, pending or emitted
@@ -262,6 +268,14 @@ func (s *State) applySourceStatus(x SourceStatus) {
 	sv.Health, sv.Detail, sv.Hint = x.Health, x.Detail, x.Hint
 	if changed {
 		sv.Since = x.Time
+		switch x.Health {
+		case HealthUp:
+			s.sourceUp(of, x.Time, x.Source)
+		case HealthDown:
+			if s.everUp[of] {
+				s.sourceLost(of, x.Time, x.Source, x.Detail)
+			}
+		}
 	}
 	sev := SevInfo
 	switch x.Health {

@@ -126,6 +126,9 @@ func (m *Model) diagLines(w, h int, focused bool) []string {
 	plain := func(x string) string { return s.text.Render(x) }
 	sub := func(x string) string { return s.subtle.Render(x) }
 	head := lk.style.Render(lk.glyph + " ")
+	if c != nil && e.Diagnosis.Likely() {
+		head += s.subtle.Render("likely ")
+	}
 	switch {
 	case c != nil:
 		head += lk.style.Render(c.ID) + s.bold.Render(" — "+c.Title)
@@ -155,6 +158,18 @@ func (m *Model) diagLines(w, h int, focused bool) []string {
 	if e.Diagnosis != nil {
 		for _, n := range e.Diagnosis.Notes {
 			add(func(x string) string { return s.warn.Render(x) }, "note: "+n, "  ")
+		}
+		if cs := e.Diagnosis.Candidates; len(cs) > 1 {
+			body = append(body, " "+s.warn.Render("Could also be"))
+			for _, cd := range cs[1:] {
+				add(plain, "? "+cd.ID+" — "+cd.Title, "  ")
+			}
+			body = append(body, " "+s.ok.Render("How to tell"))
+			for _, cd := range cs {
+				if cd.Check != "" {
+					add(sub, cd.ID+": "+cd.Check, "  ")
+				}
+			}
 		}
 	}
 	if c != nil {

@@ -98,6 +98,8 @@ func (m *Model) columns() []col {
 		}},
 		{name: "CAUSE", min: 22, prio: 1, cell: func(m *Model, c *model.ConnView) (string, lipgloss.Style) {
 			switch {
+			case c.Close != nil && c.Close.Cause != nil && c.Close.Diagnosis.Likely():
+				return "likely " + c.Close.Cause.ID, s.sevLook(c.Close.Severity).style
 			case c.Close != nil && c.Close.Cause != nil:
 				return c.Close.Cause.ID, s.sevLook(c.Close.Severity).style
 			case c.Closed && c.Close != nil:
