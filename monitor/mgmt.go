@@ -58,13 +58,14 @@ const (
 )
 
 const (
-	mgmtMaxBackoff    = 60 * time.Second // failures and slow polls never wait longer (unless Interval is longer)
-	mgmtListLimit     = 256 << 20        // one reply (one page of a list)
-	mgmtSmallLimit    = 16 << 20         // overview, nodes
-	mgmtErrBodyLimit  = 4 << 10          // the body of an error reply
-	mgmtErrLineLimit  = 200              // characters of an error body quoted in a status
-	mgmtMaxPages      = 100000           // a broker that keeps saying "more pages"
-	mgmtChangedReport = 3                // consecutive polls a list changed while paging before it is reported
+	mgmtMaxBackoff     = 60 * time.Second // failures and slow polls never wait longer (unless Interval is longer)
+	mgmtRefusedBackoff = 5 * time.Second  // a refused connection is retried at least this often
+	mgmtListLimit      = 256 << 20        // one reply (one page of a list)
+	mgmtSmallLimit     = 16 << 20         // overview, nodes
+	mgmtErrBodyLimit   = 4 << 10          // the body of an error reply
+	mgmtErrLineLimit   = 200              // characters of an error body quoted in a status
+	mgmtMaxPages       = 100000           // a broker that keeps saying "more pages"
+	mgmtChangedReport  = 3                // consecutive polls a list changed while paging before it is reported
 )
 
 // MgmtConfig configures the management poller.
@@ -234,6 +235,11 @@ func (p *Poller) Run(ctx context.Context, emit func(model.Observation)) error {
 		if res.down() {
 			failures++
 			wait = p.backoff(failures)
+			if res.refused() {
+				// Nothing listens: asking again costs the broker nothing, and
+				// a node that restarts answers within seconds.
+				wait = min(wait, mgmtRefusedBackoff)
+			}
 		} else {
 			failures = 0
 			cur = p.nextInterval(cur, took)
@@ -323,6 +329,17 @@ type mgmtPoll struct {
 }
 
 func (r *mgmtPoll) down() bool { return r.aborted || r.snap == nil }
+
+// refused reports whether the poll failed because nothing accepted the
+// connection (the node or its management listener is down).
+func (r *mgmtPoll) refused() bool {
+	for _, e := range r.errs {
+		if e.kind == mgmtErrTransport && strings.Contains(e.msg, "connection refused") {
+			return true
+		}
+	}
+	return false
+}
 
 // Columns asked for. See the file comment for what the broker does with them.
 var (

@@ -27,7 +27,7 @@ type Probe struct {
 	Interval  time.Duration // publish interval (default 1s)
 	TLS       *tls.Config   // for amqps (default: verify against the system roots)
 	MinDelay  time.Duration // first reconnect delay (default 1s)
-	MaxDelay  time.Duration // reconnect delay cap (default 30s)
+	MaxDelay  time.Duration // reconnect delay cap (default 10s)
 
 	Dropped atomic.Uint64 // heartbeat notices dropped because the loop was behind
 }
@@ -43,7 +43,9 @@ func (p *Probe) defaults() {
 		p.MinDelay = time.Second
 	}
 	if p.MaxDelay <= 0 {
-		p.MaxDelay = 30 * time.Second
+		// A node that restarts answers within seconds; a refused TCP
+		// connect costs it nothing.
+		p.MaxDelay = 10 * time.Second
 	}
 	if p.Client == "" {
 		p.Client = "amqptop-probe"

@@ -47,13 +47,22 @@ func (k StreamKind) missingHint() string {
 // Subscriber follows the event exchange or the log exchange with its own
 // connection and a server-named, exclusive, auto-delete queue (capped with
 // x-max-length, as the event exchange's docs advise), bound to every key.
+//
+// A node declares amq.rabbitmq.log a few seconds after it accepts
+// connections (its log handler retries every few seconds), so a missing
+// exchange right after a boot or a reconnect is not a missing setting: it
+// is looked for again every WaitEvery for WaitFor, reported as "waiting",
+// and only then as off with the hint to enable it (and looked for every
+// 30 s after that).
 type Subscriber struct {
-	Target   *Target
-	Kind     StreamKind
-	Client   string      // client-provided name, e.g. amqptop-events@host
-	Vhost    string      // the exchanges live in "/" by default
-	TLS      *tls.Config // for amqps
-	MaxDelay time.Duration
+	Target    *Target
+	Kind      StreamKind
+	Client    string      // client-provided name, e.g. amqptop-events@host
+	Vhost     string      // the exchanges live in "/" by default
+	TLS       *tls.Config // for amqps
+	MaxDelay  time.Duration
+	WaitFor   time.Duration // how long a missing exchange is expected to appear (default 3m)
+	WaitEvery time.Duration // how often it is looked for meanwhile (default 3s)
 }
 
 // Run implements model.Feed.
@@ -62,18 +71,37 @@ func (s *Subscriber) Run(ctx context.Context, emit func(model.Observation)) erro
 		s.Vhost = "/"
 	}
 	if s.MaxDelay <= 0 {
-		s.MaxDelay = 30 * time.Second
+		s.MaxDelay = 10 * time.Second
+	}
+	if s.WaitFor <= 0 {
+		s.WaitFor = 3 * time.Minute
+	}
+	if s.WaitEvery <= 0 {
+		s.WaitEvery = 3 * time.Second
 	}
 	src := s.Kind.source()
 	status := statusReporter(src, emit)
+	// Missing since: the exchange has been missing since then, as seen
+	// from a connection that worked; reset whenever the connection is lost
+	// (a reconnect may be to a node that just booted).
+	var missingSince time.Time
 	reconnect(ctx, time.Second, s.MaxDelay,
 		func(int) (bool, error) { return s.session(ctx, emit, status) },
 		func(_ int, delay time.Duration, err error) time.Duration {
 			var ae *amqp.Error
 			if errors.As(err, &ae) && ae.Code == amqp.NotFound && strings.Contains(ae.Reason, s.Kind.exchange()) {
+				now := time.Now()
+				if missingSince.IsZero() {
+					missingSince = now
+				}
+				if now.Sub(missingSince) < s.WaitFor {
+					status(model.HealthDegraded, "waiting for "+s.Kind.exchange()+" (a node declares it a few seconds after it starts)", "")
+					return s.WaitEvery
+				}
 				status(model.HealthOff, s.Kind.exchange()+" does not exist", s.Kind.missingHint())
 				return max(delay, 30*time.Second) // it won't appear by itself soon
 			}
+			missingSince = time.Time{}
 			msg := s.Target.Redact(err.Error())
 			status(model.HealthDown, msg, probeHint(msg, s.Target))
 			return delay
