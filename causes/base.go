@@ -108,7 +108,7 @@ func (c *codeList) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-var validContext = map[string]bool{"alarm": true, "restart": true, "node-down": true, "vanished": true, "by-server": true, "by-client": true}
+var validContext = map[string]bool{"alarm": true, "restart": true, "node-down": true, "node-lost": true, "vanished": true, "by-server": true, "by-client": true}
 
 // Default returns the built-in knowledge base.
 func Default() *Base {
@@ -424,7 +424,7 @@ func buildEntry(lits *literals, file string, line int, fc fileCause, root *yaml.
 		}
 		for _, c := range fr.Context {
 			if !validContext[c] {
-				return nil, fail(ln, "cause %q: unknown context %q (alarm, restart, node-down, vanished, by-server, by-client)", fc.ID, c)
+				return nil, fail(ln, "cause %q: unknown context %q (alarm, restart, node-down, node-lost, vanished, by-server, by-client)", fc.ID, c)
 			}
 		}
 		if r.log == nil && r.text == nil && r.client == nil && r.any == nil && r.method == nil && len(r.codes) == 0 && len(r.context) == 0 {

@@ -224,6 +224,7 @@ var contextWords = map[string]string{
 	"alarm":     "a resource alarm was in force",
 	"restart":   "the node was stopping or restarting",
 	"node-down": "the node went away without a shutdown (crash or kill)",
+	"node-lost": "every source lost the node at once, and it has not answered since",
 	"vanished":  "only seen to disappear",
 	"by-server": "the broker sent the close",
 	"by-client": "the client library detected it",
@@ -237,6 +238,8 @@ func (r *reading) context(c string) bool {
 		return r.ev.Restart
 	case "node-down":
 		return r.ev.NodeDown
+	case "node-lost":
+		return r.ev.NodeLost
 	case "vanished":
 		return r.ev.Vanished
 	case "by-server":

@@ -18,6 +18,7 @@ type closeRec struct {
 	channel  int
 	src      Source
 	at       time.Time // earliest time any source put on the close
+	estAt    bool      // at is amqptop's estimate (the node went), not a source's own time
 	deadline time.Time
 	ev       Evidence
 	lines    []string // evidence, one line per source, for people
@@ -38,6 +39,7 @@ type closeNote struct {
 	reason  bool   // this note carries the broker's reason
 	why     string // the broker's reason line, e.g. "missed heartbeats from client, timeout: 60s"
 	line    string // evidence line; derived from ev when empty
+	est     bool   // at is an estimate (the time the node went), which a source's own time replaces
 }
 
 func closeKey(conn string, channel int) string {
@@ -55,7 +57,7 @@ func (s *State) noteClose(n closeNote) *closeRec {
 	}
 	r := s.closes[n.key]
 	if r == nil {
-		r = &closeRec{key: n.key, channel: n.channel, src: n.src, at: n.at, deadline: n.at.Add(s.opt.Settle)}
+		r = &closeRec{key: n.key, channel: n.channel, src: n.src, at: n.at, estAt: n.est, deadline: n.at.Add(s.opt.Settle)}
 		r.conn = s.knownConn(n.conn.Name)
 		s.closes[n.key] = r
 		if n.channel == 0 && !strings.HasPrefix(n.key, "pid:") {
@@ -63,8 +65,8 @@ func (s *State) noteClose(n closeNote) *closeRec {
 		} else {
 			delete(s.chans, ChannelKey{n.conn.Name, n.channel})
 		}
-	} else if n.at.Before(r.at) {
-		r.at = n.at
+	} else if !n.est && (r.estAt || n.at.Before(r.at)) {
+		r.at, r.estAt = n.at, false
 		if c := s.conns[n.conn.Name]; c != nil && n.channel == 0 {
 			c.ClosedAt = n.at
 		}
@@ -194,7 +196,9 @@ func (s *State) diagnose(r *closeRec) Diagnosis {
 		ev.Alarm = true
 	}
 	ev.Restart = s.stopping(r.conn.Node, r.at)
-	ev.NodeDown = !ev.Restart && s.lostWith(r.conn.Node, r.at)
+	if !ev.Restart {
+		ev.NodeDown, ev.NodeLost = s.lostWith(r.conn.Node, r.at)
+	}
 	if nv := s.nodes[s.nodeOf(r.conn.Node)]; nv != nil && nv.out != nil && nv.out.unsure && nv.out.covers(r.at, 0) {
 		ev.Restart, ev.NodeDown = true, true // it restarted, and nothing said how
 	}

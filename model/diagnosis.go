@@ -19,6 +19,10 @@ type Evidence struct {
 	// own (every source lost it at once, or it came back with a fresh
 	// uptime and no stop was logged): a crash, a kill, the OOM killer.
 	NodeDown bool `json:"node_down,omitempty"`
+	// NodeLost: every source lost the connection's node at once and it has
+	// not answered since, so a crash and a cut of amqptop's own path are
+	// both still open.
+	NodeLost bool `json:"node_lost,omitempty"`
 	// LogFollowed: the broker's log was being followed when the close
 	// happened, so a close without a log entry is one the broker did not
 	// log (not one amqptop could not see).

@@ -185,7 +185,7 @@ func (s *State) closeAllOn(node string, t time.Time, why string) {
 	sort.Strings(names)
 	for _, name := range names {
 		c := s.conns[name]
-		s.noteClose(closeNote{key: name, conn: c.Connection, src: c.Source, at: t,
+		s.noteClose(closeNote{key: name, conn: c.Connection, src: c.Source, at: t, est: true,
 			ev: Evidence{Vanished: true}, line: "amqptop: " + why + " with it"})
 	}
 }
@@ -224,13 +224,13 @@ func (s *State) stopping(node string, t time.Time) bool {
 }
 
 // lostWith reports whether a close at t on node went with a node that
-// went away without a stop (crashed, or lost and not back yet).
-func (s *State) lostWith(node string, t time.Time) bool {
+// crashed (confirmed), or that was lost and has not said how yet.
+func (s *State) lostWith(node string, t time.Time) (crashed, lost bool) {
 	nv := s.nodes[s.nodeOf(node)]
-	if nv == nil || nv.out == nil || nv.out.stop || nv.out.cutOff {
-		return false
+	if nv == nil || nv.out == nil || nv.out.stop || nv.out.cutOff || nv.out.unsure || !nv.out.covers(t, 0) {
+		return false, false
 	}
-	return nv.out.covers(t, 0)
+	return nv.out.crash, !nv.out.crash
 }
 
 // sourceLost tracks when each source was lost, to find a node all of
