@@ -194,7 +194,7 @@ func TestStopClosesEveryConnectionOnTheNode(t *testing.T) {
 		llog(10.001, "info", "Stopping RabbitMQ applications and their dependencies in the following order:\n    rabbitmq_management"),
 		llog(10.2, "error", "closing AMQP connection <0.2300.0> (127.0.0.1:44400 -> 127.0.0.1:36672 - sleepy):\nmissed heartbeats from client, timeout: 2s"),
 		model.ProbeClosed{Meta: lmeta(10.3, model.SourceProbe), Conn: probeConn, Code: 320, ByServer: true,
-			Text: "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'",
+			Text:  "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'",
 			Error: `Exception (320) Reason: "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"`},
 		lstatus(10.3, model.SourceLog, model.HealthDown, `Exception (320) Reason: "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"`),
 		lstatus(10.3, model.SourceEvents, model.HealthDown, `Exception (320) Reason: "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"`),
