@@ -59,7 +59,7 @@ const (
 
 const (
 	mgmtMaxBackoff     = 60 * time.Second // failures and slow polls never wait longer (unless Interval is longer)
-	mgmtRefusedBackoff = 5 * time.Second  // a refused connection is retried at least this often
+	mgmtRefusedBackoff = 2 * time.Second  // a refused connection is retried at least this often
 	mgmtListLimit      = 256 << 20        // one reply (one page of a list)
 	mgmtSmallLimit     = 16 << 20         // overview, nodes
 	mgmtErrBodyLimit   = 4 << 10          // the body of an error reply

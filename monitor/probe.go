@@ -63,10 +63,22 @@ func (p *Probe) Run(ctx context.Context, emit func(model.Observation)) error {
 		func(attempt int, delay time.Duration, err error) time.Duration {
 			msg := p.Target.Redact(err.Error())
 			status(model.HealthDown, msg, probeHint(msg, p.Target))
+			delay = refusedDelay(msg, delay)
 			emit(model.ProbeReconnecting{Meta: meta(model.SourceProbe), Attempt: attempt, Delay: delay, Error: msg})
 			return delay
 		})
 	return nil
+}
+
+// refusedDelay shortens the wait before the next attempt when nothing
+// listened: a refused TCP connect costs the broker nothing, and a node
+// that restarts accepts connections within seconds — the faults right
+// after a boot are the ones an operator needs to see.
+func refusedDelay(msg string, delay time.Duration) time.Duration {
+	if strings.Contains(msg, "connection refused") {
+		return min(delay, 2*time.Second)
+	}
+	return delay
 }
 
 func meta(src model.Source) model.Meta { return model.Meta{Time: time.Now(), Source: src} }

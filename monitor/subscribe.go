@@ -104,7 +104,7 @@ func (s *Subscriber) Run(ctx context.Context, emit func(model.Observation)) erro
 			missingSince = time.Time{}
 			msg := s.Target.Redact(err.Error())
 			status(model.HealthDown, msg, probeHint(msg, s.Target))
-			return delay
+			return refusedDelay(msg, delay)
 		})
 	return nil
 }
