@@ -25,6 +25,7 @@ type closeRec struct {
 	reason   bool     // the broker's own reason is in
 	why      string   // the broker's reason in its words, when there is no reply text
 	emitted  bool
+	quiet    bool // a channel that went with its connection: never published
 	diag     Diagnosis
 }
 
@@ -216,6 +217,15 @@ func (s *State) diagnose(r *closeRec) Diagnosis {
 // publishClose emits the close event, or revises it when the diagnosis
 // changed since it was emitted.
 func (s *State) publishClose(r *closeRec) {
+	if r.quiet {
+		return
+	}
+	if r.channel != 0 && !r.reason && !r.emitted {
+		if c := s.conns[r.conn.Name]; c == nil || c.Closed {
+			r.emitted, r.quiet = true, true // it went with its connection, whose close tells why
+			return
+		}
+	}
 	d := s.diagnose(r)
 	if r.emitted && sameDiagnosis(r.diag, d) {
 		return

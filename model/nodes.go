@@ -33,7 +33,7 @@ const cutWindow = 20 * time.Second
 // stopGrace is how long before a stop was known a close may have happened
 // and still be part of it (the probe's 320 can arrive a moment before the
 // node's own "asked to stop" line, or after it).
-const stopGrace = 2 * time.Second
+const stopGrace = 500 * time.Millisecond
 
 // outage is one stop or loss of a node.
 type outage struct {
@@ -114,8 +114,8 @@ func (s *State) nodeLost(node string, t time.Time, src Source, detail string) {
 	if o := nv.out; o != nil && o.back.IsZero() {
 		return // already stopping or lost
 	}
-	if o := nv.out; o != nil && o.stop && t.Sub(o.back) < cutWindow {
-		return // the end of a stop seen late
+	if o := nv.out; o != nil && o.stop && !t.After(o.back) {
+		return // sources lost during a stop, reported late
 	}
 	nv.out = &outage{from: t}
 	nv.DownAt = t
