@@ -210,8 +210,8 @@ func TestExplain(t *testing.T) {
 		}
 	}
 	// Honest about what it does not know.
-	_, out, _ = cli(t, "", "explain", `Exception (320) Reason: "CONNECTION_FORCED - the moon is in the wrong phase"`)
-	if !strings.Contains(out, "not recognised") || !strings.Contains(out, "320 CONNECTION_FORCED") || !strings.Contains(out, "means") {
+	_, out, _ = cli(t, "", "explain", `Exception (406) Reason: "PRECONDITION_FAILED - the moon is in the wrong phase"`)
+	if !strings.Contains(out, "not recognised") || !strings.Contains(out, "406 PRECONDITION_FAILED") || !strings.Contains(out, "means") {
 		t.Errorf("unknown text:\n%s", out)
 	}
 }

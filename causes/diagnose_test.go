@@ -195,10 +195,10 @@ func diagnoseCases() map[string][]dcase {
 		"channel-not-open": withPrintings(amqpClose{"connection", 504, 60, 40, "CHANNEL_ERROR - expected 'channel.open'"}, "channel-not-open",
 			dcase{"broker log", brokerLog("Error on AMQP connection <0.2210.0> (10.0.0.5:51234 -> 10.0.0.10:5672, vhost: '/', user: 'app', state: running), channel 2:\n operation basic.publish caused a connection exception channel_error: \"expected 'channel.open'\""), "channel-not-open", high},
 			dcase{"second channel.open", frame("connection", 504, "CHANNEL_ERROR - second 'channel.open' seen"), "channel-not-open", high},
-			dcase{"go ErrClosed", clientSaid(`Exception (504) Reason: "channel/connection is not open"`), "channel-not-open", medium},
-			dcase{"pika", clientSaid("pika.exceptions.ChannelWrongStateError: Channel is closed."), "channel-not-open", medium},
-			dcase{"java after a clean close", clientSaid("com.rabbitmq.client.AlreadyClosedException: channel is already closed due to clean channel shutdown; protocol method: #method<channel.close>(reply-code=200, reply-text=OK, class-id=0, method-id=0)"), "channel-not-open", medium},
-			dcase{"node", clientSaid("IllegalOperationError: Channel closed"), "channel-not-open", medium},
+			dcase{"go ErrClosed", clientSaid(`Exception (504) Reason: "channel/connection is not open"`), "channel-not-open", low},
+			dcase{"pika", clientSaid("pika.exceptions.ChannelWrongStateError: Channel is closed."), "channel-not-open", low},
+			dcase{"java after a clean close", clientSaid("com.rabbitmq.client.AlreadyClosedException: channel is already closed due to clean channel shutdown; protocol method: #method<channel.close>(reply-code=200, reply-text=OK, class-id=0, method-id=0)"), "channel-not-open", low},
+			dcase{"node", clientSaid("IllegalOperationError: Channel closed"), "channel-not-open", low},
 		),
 		"frame-error": withPrintings(amqpClose{"connection", 501, 0, 0, "FRAME_ERROR - type 3, all octets = <<>>: {frame_too_large,200000,131064}"}, "frame-error",
 			dcase{"broker log", brokerLog("Error on AMQP connection <0.2310.0> (10.0.0.5:51234 -> 10.0.0.10:5672, vhost: '/', user: 'app', state: running), channel 0:\n operation none caused a connection exception frame_error: \"type 3, all octets = <<>>: {frame_too_large,200000,131064}\""), "frame-error", high},
@@ -416,7 +416,7 @@ func diagnoseCases() map[string][]dcase {
 			dcase{"broker log", brokerLog("closing AMQP connection <0.2021.0> (10.0.0.5:51234 -> 10.0.0.10:5672):\n{handshake_error,starting,{amqp_error,command_invalid,\"unknown authentication mechanism 'EXTERNAL'\",'connection.start_ok'}}"), "command-invalid", high},
 			dcase{"invalid mechanism", frame("connection", 503, "COMMAND_INVALID - invalid authentication mechanism 'ANONYMOUS'"), "command-invalid", high},
 			dcase{"go SASL", clientSaid(`Exception (403) Reason: "SASL could not negotiate a shared mechanism"`), "command-invalid", medium},
-			dcase{"go library error", clientSaid(`Exception (503) Reason: "unexpected command received"`), "command-invalid", medium}, // the library's own code
+			dcase{"go library error", clientSaid(`Exception (503) Reason: "unexpected command received"`), "", none}, // the library's own code names no cause
 		),
 		"not-implemented": withPrintings(amqpClose{"connection", 540, 60, 40, "NOT_IMPLEMENTED - immediate=true"}, "not-implemented",
 			dcase{"broker log", brokerLog("Error on AMQP connection <0.6864.0> (192.168.74.1:55026 -> 192.168.74.4:5672, vhost: '/myvhost', user: 'wkp', state: running), channel 1:\n operation basic.publish caused a connection exception not_implemented: \"immediate=true\""), "not-implemented", high},
@@ -534,20 +534,29 @@ func TestDiagnoseSpecCases(t *testing.T) {
 			t.Errorf("notes %q, want a miscoded note naming 505 and RESOURCE_LOCKED", d.Notes)
 		}
 	})
-	t.Run("unknown CONNECTION_FORCED text", func(t *testing.T) {
-		d := checkDiagnosis(t, b, dcase{ev: clientSaid(`Exception (320) Reason: "CONNECTION_FORCED - something nobody has seen before"`), id: "", conf: none})
-		if d.Code != 320 || d.CodeName != "CONNECTION_FORCED" || d.CodeMeaning == "" {
-			t.Errorf("code %d %q %q, want the generic meaning of 320", d.Code, d.CodeName, d.CodeMeaning)
-		}
-		if !anyContains(d.Notes, "not recognised") {
-			t.Errorf("notes %q, want a not-recognised note", d.Notes)
-		}
-	})
+	// A forced close with a reason of its own: someone or something closed
+	// it on purpose, the text does not say who. The zoo's management API
+	// close with X-Reason "zoo force-close" reaches every client as just
+	// "CONNECTION_FORCED - zoo force-close".
+	for _, ev := range []model.Evidence{
+		clientSaid(`Exception (320) Reason: "CONNECTION_FORCED - something nobody has seen before"`),
+		clientSaid("CONNECTION_FORCED - credential expired"),
+		frame("connection", 320, "CONNECTION_FORCED - rebalancing connections across the cluster"),
+	} {
+		t.Run("forced with its own reason: "+ev.Text+ev.Client, func(t *testing.T) {
+			d := checkDiagnosis(t, b, dcase{ev: ev, id: "management-force-close", conf: low})
+			if d.Code != 320 || d.CodeName != "CONNECTION_FORCED" || d.CodeMeaning == "" {
+				t.Errorf("code %d %q %q, want the generic meaning of 320", d.Code, d.CodeName, d.CodeMeaning)
+			}
+			if ids := candidateIDs(d); len(ids) < 2 || ids[1] != "broker-shutdown" {
+				t.Errorf("candidates %v", ids)
+			}
+		})
+	}
 	for _, prose := range []string{
 		"the quick brown fox jumps over the lazy dog",
 		"Something went wrong. Please try again later.",
 		"panic: runtime error: invalid memory address or nil pointer dereference",
-		"CONNECTION_FORCED - credential expired",
 	} {
 		t.Run("unknown: "+prose, func(t *testing.T) {
 			d := checkDiagnosis(t, b, dcase{ev: clientSaid(prose), id: "", conf: none})
@@ -557,8 +566,8 @@ func TestDiagnoseSpecCases(t *testing.T) {
 		})
 	}
 	t.Run("unknown close frame", func(t *testing.T) {
-		d := checkDiagnosis(t, b, dcase{ev: frame("connection", 320, "CONNECTION_FORCED - rebalancing connections across the cluster"), id: "", conf: none})
-		if d.CodeName != "CONNECTION_FORCED" || !anyContains(d.Notes, "not recognised") || !anyContains(d.Notes, "code 320") {
+		d := checkDiagnosis(t, b, dcase{ev: frame("connection", 406, "PRECONDITION_FAILED - the moon is in the wrong phase"), id: "", conf: none})
+		if d.CodeName != "PRECONDITION_FAILED" || !anyContains(d.Notes, "not recognised") || !anyContains(d.Notes, "code 406") {
 			t.Errorf("code name %q, notes %q", d.CodeName, d.Notes)
 		}
 	})
@@ -610,7 +619,7 @@ func TestDiagnoseLookAlikes(t *testing.T) {
 		{"vhost down while running: stopped or deleted", frame("connection", 320, "CONNECTION_FORCED - vhost '/' is down"), "broker-shutdown", low},
 		{"405 with its own text is an exclusive queue", clientSaid("channel error; protocol method: #method<channel.close>(reply-code=405, reply-text=RESOURCE_LOCKED - cannot obtain exclusive access to locked queue 'q' in vhost '/', class-id=50, method-id=10)"), "exclusive-queue-locked", high},
 		{"errno 104 is not a reply code", clientSaid("pika.exceptions.StreamLostError: Stream connection lost: ConnectionResetError(104, 'Connection reset by peer')"), "network-interruption", low},
-		{"java use after a clean close", clientSaid("com.rabbitmq.client.AlreadyClosedException: channel is already closed due to clean channel shutdown; protocol method: #method<channel.close>(reply-code=200, reply-text=OK, class-id=0, method-id=0)"), "channel-not-open", medium},
+		{"java use after a clean close", clientSaid("com.rabbitmq.client.AlreadyClosedException: channel is already closed due to clean channel shutdown; protocol method: #method<channel.close>(reply-code=200, reply-text=OK, class-id=0, method-id=0)"), "channel-not-open", low},
 		{"ack timeout during an alarm", model.Evidence{Scope: "channel", Code: 406, Text: ackTimeoutText, ByServer: true, Alarm: true}, "consumer-ack-timeout", high},
 		{"heartbeat during an alarm", model.Evidence{Client: "pika.exceptions.AMQPHeartbeatTimeout: No activity or too many missed heartbeats in the last 60 seconds", Alarm: true}, "client-heartbeat-timeout", low},
 		{"queue in use is no known cause", frame("channel", 406, "PRECONDITION_FAILED - queue 'jobs' in vhost '/' in use"), "", none},
@@ -648,4 +657,12 @@ func anyContains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func candidateIDs(d model.Diagnosis) []string {
+	var out []string
+	for _, c := range d.Candidates {
+		out = append(out, c.ID)
+	}
+	return out
 }

@@ -20,8 +20,12 @@ const (
 	wContext = 3
 )
 
-// maxCandidates bounds the causes a low-confidence diagnosis lists.
-const maxCandidates = 4
+// maxCandidates bounds the causes a low-confidence diagnosis lists of
+// those that merely matched too; maxDeclared, with those its rule names.
+const (
+	maxCandidates = 4
+	maxDeclared   = 8
+)
 
 // Diagnose implements model.Diagnoser. It reads the evidence for its
 // protocol facts (code, constant, the broker's reply text, the method),
@@ -39,22 +43,40 @@ func (b *Base) Diagnose(ev model.Evidence) model.Diagnosis {
 		conf  model.Confidence
 		why   []string
 	}
-	var best scored
-	var runnersUp []*entry // other causes that matched, best first
+	// The most confident match wins, then the highest score, then the
+	// entry that comes first: a broker line that leaves the reason open
+	// (low) gives way to a client's words that name it (medium). Fallback
+	// rules (a clean close) count only when nothing else matched: a client
+	// that closes its connection after its own error closed it cleanly,
+	// and the error is the story.
+	var best, fallback scored
+	var runnersUp []*entry // other causes that matched, in matching order
+	better := func(a scored, score int, conf model.Confidence) bool {
+		return a.e == nil || conf > a.conf || conf == a.conf && score > a.score
+	}
 	for _, e := range b.entries {
-		top := 0
+		matched := false
 		for i := range e.rules {
-			score, conf, why := r.match(b, &e.rules[i])
-			if score > top {
-				top = score
+			ru := &e.rules[i]
+			score, conf, why := r.match(b, ru)
+			if score == 0 {
+				continue
 			}
-			if score > best.score {
-				best = scored{e, &e.rules[i], score, conf, why}
+			matched = true
+			target := &best
+			if ru.fallback {
+				target = &fallback
+			}
+			if better(*target, score, conf) {
+				*target = scored{e, ru, score, conf, why}
 			}
 		}
-		if top > 0 {
+		if matched {
 			runnersUp = append(runnersUp, e)
 		}
+	}
+	if best.e == nil {
+		best = fallback
 	}
 	d := model.Diagnosis{Code: r.code, Method: r.method, Notes: r.notes}
 	if ci, ok := b.Code(r.code); ok {
@@ -86,7 +108,10 @@ func (b *Base) candidates(chosen *entry, r *rule, matched []*entry) []model.Cand
 	}
 	add(chosen)
 	for _, id := range r.candidates {
-		add(b.byID[id])
+		if e := b.byID[id]; e != nil && !seen[id] && len(out) < maxDeclared {
+			seen[id] = true
+			out = append(out, model.Candidate{ID: id, Title: e.cause.Title, Check: e.cause.Check})
+		}
 	}
 	for _, e := range matched {
 		add(e)
@@ -129,6 +154,12 @@ func (r *reading) match(b *Base, ru *rule) (int, model.Confidence, []string) {
 		return 0, 0, nil
 	}
 	if len(ru.codes) > 0 && !containsInt(ru.codes, r.code) {
+		return 0, 0, nil
+	}
+	if len(ru.codes) > 0 && !r.codeBroker && ru.log == nil && ru.text == nil && ru.client == nil && ru.any == nil {
+		// A bare code is a protocol fact only when the broker sent it; a
+		// library's own code for its own error (amqp091-go's 504 for a
+		// closed channel, .NET's 541 for a lost socket) names no cause.
 		return 0, 0, nil
 	}
 	for _, c := range ru.context {
