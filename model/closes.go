@@ -64,7 +64,7 @@ func (s *State) noteClose(n closeNote) *closeRec {
 		if n.channel == 0 && !strings.HasPrefix(n.key, "pid:") {
 			s.markConnClosed(r, n)
 		} else {
-			delete(s.chans, ChannelKey{n.conn.Name, n.channel})
+			s.delChan(ChannelKey{n.conn.Name, n.channel})
 		}
 	} else if !n.est && (r.estAt || n.at.Before(r.at)) {
 		r.at, r.estAt = n.at, false
@@ -172,11 +172,7 @@ func (s *State) markConnClosed(r *closeRec, n closeNote) {
 		s.conns[cn.Name] = c
 	}
 	c.Closed, c.ClosedAt, c.State, c.AtRisk = true, n.at, StateClosed, false
-	for k := range s.chans {
-		if k.Conn == c.Name {
-			delete(s.chans, k)
-		}
-	}
+	s.delChansOf(c.Name)
 	if !c.Own {
 		s.noteReconnectClose(c.Connection, n.at)
 	}

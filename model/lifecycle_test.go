@@ -7,6 +7,7 @@ package model_test
 // 2026-12-03 (rabbitmqctl delete_vhost, stop_app, kill -9 of the node).
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -301,5 +302,36 @@ func TestACutOfAmqptopsPathIsNotACrash(t *testing.T) {
 	_ = e
 	if countType(r.evs, model.NodeRestarted) != 0 {
 		t.Errorf("a cut taken for a restart:\n%s", r.dump())
+	}
+}
+
+// BenchmarkMassDisconnect10k: 10,000 connections vanish from one listing
+// and each close is diagnosed with the real knowledge base after the
+// settle time (the cost of a mass disconnect, diagnosis included); each
+// had two channels.
+func BenchmarkMassDisconnect10k(b *testing.B) {
+	conns := make([]model.Connection, 10000)
+	for i := range conns {
+		conns[i] = lconn(fmt.Sprintf("10.0.%d.%d:%d -> 10.0.0.1:5672", i/250, i%250, 40000+i), fmt.Sprintf("app-%d", i%40), "/")
+	}
+	var chans []model.Channel
+	for _, c := range conns {
+		for n := 1; n <= 2; n++ {
+			chans = append(chans, model.Channel{Conn: c.Name, Number: n, Node: node, User: c.User, Vhost: c.Vhost, State: "running"})
+		}
+	}
+	kb := causes.Default()
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		st := model.New(model.Options{Diagnoser: kb, MaxClosed: 20000})
+		full := lsnap(1, time.Hour, conns...)
+		full.Channels, full.ChannelsOK = chans, true
+		st.Apply(full)
+		b.StartTimer()
+		empty := lsnap(6, time.Hour+5*time.Second)
+		empty.ChannelsOK = true
+		st.Apply(empty)
+		st.Apply(model.Tick{Meta: lmeta(9, model.SourceManagement)})
 	}
 }

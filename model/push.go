@@ -113,8 +113,8 @@ func (s *State) channelCreated(x BrokerEvent) {
 	if c == nil || c.Closed || s.chans[k] != nil {
 		return
 	}
-	s.chans[k] = &ChanView{Channel: Channel{Conn: conn, Number: num, Node: c.Node, User: c.User, Vhost: c.Vhost,
-		State: "running"}, FirstSeen: x.Time}
+	s.addChan(k, &ChanView{Channel: Channel{Conn: conn, Number: num, Node: c.Node, User: c.User, Vhost: c.Vhost,
+		State: "running"}, FirstSeen: x.Time})
 	if !c.Own {
 		e := s.connEvent(c, ChanOpened, x.Source, x.Time)
 		e.Channel = num

@@ -325,7 +325,7 @@ func (s *State) diffChannels(x MgmtSnapshot) {
 		return gone[i].Number < gone[j].Number
 	})
 	for _, k := range gone {
-		delete(s.chans, k)
+		s.delChan(k)
 		if c := s.conns[k.Conn]; c == nil || c.Closed {
 			continue // went with its connection
 		}
@@ -350,7 +350,7 @@ func (s *State) diffChannels(x MgmtSnapshot) {
 		if _, ok := s.closes[closeKey(k.Conn, k.Number)]; ok {
 			continue // closed since; the list is older
 		}
-		s.chans[k] = &ChanView{Channel: ch, FirstSeen: x.Time}
+		s.addChan(k, &ChanView{Channel: ch, FirstSeen: x.Time})
 		if c.FirstSeen.Before(x.Time) && s.baseline && !c.Own {
 			e := s.connEvent(c, ChanOpened, x.Source, x.Time)
 			e.Channel = k.Number

@@ -139,6 +139,7 @@ type State struct {
 	nodes    map[string]*NodeView
 	conns    map[string]*ConnView
 	chans    map[ChannelKey]*ChanView
+	chansOf  map[string]map[int]struct{} // channel numbers by connection, to drop them with it
 	sources  map[Source]*SourceView
 	probe    Probe
 	baseline bool // a first complete connection list has been seen
@@ -165,6 +166,7 @@ func New(o Options) *State {
 		nodes:   map[string]*NodeView{},
 		conns:   map[string]*ConnView{},
 		chans:   map[ChannelKey]*ChanView{},
+		chansOf: map[string]map[int]struct{}{},
 		sources: map[Source]*SourceView{},
 		history: ring{cap: o.History},
 		closes:  map[string]*closeRec{},
@@ -341,11 +343,7 @@ func (s *State) dropConn(name string) {
 	if c != nil && c.PID != "" {
 		delete(s.pids, c.PID)
 	}
-	for k := range s.chans {
-		if k.Conn == name {
-			delete(s.chans, k)
-		}
-	}
+	s.delChansOf(name)
 }
 
 // Overview returns the last overview of the cluster.
@@ -380,10 +378,8 @@ func (s *State) ConnCount() int { return len(s.conns) }
 // ChannelsOf returns a connection's channels sorted by number.
 func (s *State) ChannelsOf(conn string) []*ChanView {
 	var out []*ChanView
-	for k, c := range s.chans {
-		if k.Conn == conn {
-			out = append(out, c)
-		}
+	for num := range s.chansOf[conn] {
+		out = append(out, s.chans[ChannelKey{conn, num}])
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
 	return out
@@ -419,4 +415,32 @@ func optional(sep, s string) string {
 		return ""
 	}
 	return sep + s
+}
+
+func (s *State) addChan(k ChannelKey, c *ChanView) {
+	s.chans[k] = c
+	m := s.chansOf[k.Conn]
+	if m == nil {
+		m = map[int]struct{}{}
+		s.chansOf[k.Conn] = m
+	}
+	m[k.Number] = struct{}{}
+}
+
+func (s *State) delChan(k ChannelKey) {
+	delete(s.chans, k)
+	if m := s.chansOf[k.Conn]; m != nil {
+		delete(m, k.Number)
+		if len(m) == 0 {
+			delete(s.chansOf, k.Conn)
+		}
+	}
+}
+
+// delChansOf drops every channel of a connection.
+func (s *State) delChansOf(conn string) {
+	for num := range s.chansOf[conn] {
+		delete(s.chans, ChannelKey{conn, num})
+	}
+	delete(s.chansOf, conn)
 }
