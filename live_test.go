@@ -506,4 +506,47 @@ func TestLiveCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitFor(t, "alarm cleared on b", 20*time.Second, func(e *arrival) bool { return e.Type == model.AlarmCleared && e.Node == b.Name })
+
+	// The victims on the other node: b stops, then b is killed. What is
+	// on a, the probe included, is untouched, and no close is confidently wrong.
+	var v verdicts
+	v.expect("silent-on-b", "heartbeat-timeout")
+	bystander := mustDial(t, a.AMQPURL(), "bystander-on-a")
+	defer bystander.Close()
+	stopVictim := mustDial(t, b.AMQPURL(), "victim-b-stop")
+	defer stopVictim.Close()
+	v.expect("victim-b-stop", "broker-shutdown")
+	v.expect("on-node-b", "broker-shutdown")
+	waitListed(t, a, "victim-b-stop")
+	if err := b.StopApp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor(t, "victim-b-stop closed", 30*time.Second, func(e *arrival) bool {
+		return e.Type == model.ConnClosed && e.Client == "victim-b-stop" && e.Cause != nil
+	})
+	if err := b.StartApp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	killVictim := mustDial(t, b.AMQPURL(), "victim-b-kill")
+	defer killVictim.Close()
+	v.expect("victim-b-kill", "node-down")
+	waitListed(t, a, "victim-b-kill")
+	if err := b.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor(t, "b lost", 30*time.Second, func(e *arrival) bool { return e.Type == model.NodeDown && e.Node == b.Name && strings.Contains(e.Text, "lost") })
+	if err := b.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor(t, "victim-b-kill closed", 60*time.Second, func(e *arrival) bool {
+		return e.Type == model.ConnClosed && e.Client == "victim-b-kill" && e.Cause != nil
+	})
+	time.Sleep(3 * time.Second)
+	r.stop(t)
+	if n := r.count(func(e *arrival) bool {
+		return e.Type == model.ConnClosed && (e.Client == "bystander-on-a" || strings.HasPrefix(e.Client, "amqptop-"))
+	}); n != 0 {
+		t.Errorf("%d closes on node a, which never stopped", n)
+	}
+	v.check(t, r)
 }

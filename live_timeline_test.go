@@ -107,7 +107,7 @@ func (v *verdicts) check(t *testing.T, r *liveRun) {
 		if e.Diagnosis != nil {
 			conf = e.Diagnosis.Confidence
 		}
-		desc := fmt.Sprintf("%s %s %s (%s) at %s: %s", e.Type, key, got, conf, e.Time.Format("15:04:05.000"), e.Text)
+		desc := fmt.Sprintf("%s %s [%s] %s (%s) at %s: %s %q", e.Type, key, e.Conn, got, conf, e.Time.Format("15:04:05.000"), e.Text, e.Evidence)
 		if !ok {
 			if conf >= model.ConfMedium && e.Type == model.ConnClosed && !strings.HasPrefix(e.Client, "amqptop-") {
 				t.Errorf("a close nobody caused, diagnosed with confidence: %s", desc)

@@ -335,3 +335,18 @@ func BenchmarkMassDisconnect10k(b *testing.B) {
 		st.Apply(model.Tick{Meta: lmeta(9, model.SourceManagement)})
 	}
 }
+
+// A TCP connect that never sent the AMQP header (a port check, a load
+// balancer's probe: testbroker's own readiness check here) makes the
+// event exchange emit connection.closed with no client properties, for a
+// connection nothing ever saw open. It is not a client's close.
+func TestAPortCheckIsNotAClose(t *testing.T) {
+	r := newReplay(t)
+	everythingUp(r, time.Hour)
+	r.apply(model.BrokerEvent{Meta: lmeta(10, model.SourceEvents), Key: "connection.closed", Headers: map[string]any{
+		"name": "127.0.0.1:45796 -> 127.0.0.1:41977", "pid": "<" + node + ".1.3000.0>", "node": node}})
+	r.until(15)
+	if e := r.closeOf("127.0.0.1:45796 -> 127.0.0.1:41977"); e != nil {
+		t.Errorf("a port check reported as a close: %+v", e)
+	}
+}

@@ -25,6 +25,13 @@ func (s *State) applyBrokerEvent(x BrokerEvent) {
 		if c.Name == "" && c.PID != "" {
 			c.Name = s.pids[c.PID]
 		}
+		if _, known := s.created[c.Name]; !known && s.conns[c.Name] == nil && s.baseline && noHandshake(h) {
+			// Never opened as AMQP (no client properties, never created or
+			// listed): a TCP connect with no handshake — a port check or a
+			// load balancer's health probe, which the broker logs only at
+			// debug level. Not a client's close.
+			return
+		}
 		s.noteClose(closeNote{key: c.Name, conn: c, src: x.Source, at: x.Time, ev: Evidence{Vanished: true},
 			line: x.Source.String() + ": connection.closed (the event exchange gives no reason)"})
 	case "channel.created":
@@ -241,4 +248,11 @@ func (s *State) logOnly(x LogEntry) {
 	}
 	s.emit(Event{Time: x.Time, Type: BrokerLogged, Severity: sev, Source: x.Source, Node: x.Node,
 		Level: lvl, Text: oneLine(x.Text)})
+}
+
+// noHandshake reports whether a connection event carries nothing a client
+// sends in its handshake.
+func noHandshake(h map[string]any) bool {
+	p := ParseClientProps(h["client_properties"])
+	return p.ConnectionName == "" && p.Product == "" && p.Version == "" && p.Platform == "" && len(p.Capabilities) == 0
 }
