@@ -86,42 +86,53 @@ func confValue(lines []string, key string) (string, bool) {
 	return val, found
 }
 
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 // buildEnv returns the environment for rabbitmq-server and rabbitmqctl:
 // a small whitelist of the caller's environment plus our own settings, so
 // no RABBITMQ_*, ERL_* or unprefixed RabbitMQ variable (NODENAME, LOGS...)
-// leaks in from the caller.
+// leaks in from the caller. A chroot node (Broker "4") gets nothing of the
+// caller's environment (its PATH, TMPDIR... name host paths), like env -i.
 func (n *Node) buildEnv() []string {
 	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case k == "PATH", k == "LANG", k == "TMPDIR", k == "USER", k == "LOGNAME",
-			strings.HasPrefix(k, "LC_"):
-			env = append(env, kv)
+	if n.root != "" {
+		env = append(env, "PATH="+defaultPath, "LANG=C.UTF-8", "LC_ALL=C.UTF-8")
+	} else {
+		for _, kv := range os.Environ() {
+			k, _, _ := strings.Cut(kv, "=")
+			switch {
+			case k == "PATH", k == "LANG", k == "TMPDIR", k == "USER", k == "LOGNAME",
+				strings.HasPrefix(k, "LC_"):
+				env = append(env, kv)
+			}
+		}
+		if os.Getenv("PATH") == "" {
+			env = append(env, "PATH="+defaultPath)
 		}
 	}
-	if os.Getenv("PATH") == "" {
-		env = append(env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-	}
 	short, _, _ := strings.Cut(n.Name, "@")
-	advanced := filepath.Join(n.Dir, "advanced.config") // may not exist: fine
+	dir := n.inside(n.Dir)                            // paths as the node sees them
+	advanced := filepath.Join(dir, "advanced.config") // may not exist: fine
 	env = append(env,
-		"HOME="+filepath.Join(n.Dir, "home"),
-		"RABBITMQ_CONF_ENV_FILE="+filepath.Join(n.Dir, "rabbitmq-env.conf"),
+		"HOME="+filepath.Join(dir, "home"),
+		"RABBITMQ_CONF_ENV_FILE="+filepath.Join(dir, "rabbitmq-env.conf"),
 		"RABBITMQ_NODENAME="+n.Name,
 		"RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
 		"RABBITMQ_NODE_PORT="+strconv.Itoa(n.AMQPPort),
 		"RABBITMQ_DIST_PORT="+strconv.Itoa(n.DistPort),
-		"RABBITMQ_MNESIA_BASE="+filepath.Join(n.Dir, "mnesia"),
-		"RABBITMQ_LOG_BASE="+n.LogDir,
-		"RABBITMQ_CONFIG_FILE="+filepath.Join(n.Dir, "rabbitmq.conf"),
-		"RABBITMQ_CONFIG_FILES="+filepath.Join(n.Dir, "conf.d", "*.conf"),
+		"RABBITMQ_MNESIA_BASE="+filepath.Join(dir, "mnesia"),
+		"RABBITMQ_LOG_BASE="+n.inside(n.LogDir),
+		"RABBITMQ_CONFIG_FILE="+filepath.Join(dir, "rabbitmq.conf"),
+		"RABBITMQ_CONFIG_FILES="+filepath.Join(dir, "conf.d", "*.conf"),
 		"RABBITMQ_ADVANCED_CONFIG_FILE="+advanced,
-		"RABBITMQ_ENABLED_PLUGINS_FILE="+filepath.Join(n.Dir, "enabled_plugins"),
-		"RABBITMQ_PID_FILE="+filepath.Join(n.Dir, short+".pid"),
-		"RABBITMQ_MOTD_FILE="+filepath.Join(n.Dir, "motd"),
+		"RABBITMQ_ENABLED_PLUGINS_FILE="+filepath.Join(dir, "enabled_plugins"),
+		"RABBITMQ_PID_FILE="+filepath.Join(dir, short+".pid"),
+		"RABBITMQ_MOTD_FILE="+filepath.Join(dir, "motd"),
 		"ERL_EPMD_ADDRESS=127.0.0.1",
 		"ERL_FLAGS=-kernel inet_dist_use_interface {127,0,0,1}",
+		// 4.x's rabbitmqctl replaces ERL_FLAGS with its own; this keeps its
+		// distribution listener on 127.0.0.1 too.
+		"RABBITMQ_CTL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}",
 		// rabbitmq-server execs erl directly (instead of running it in the
 		// background and waiting) when $detached is set, so our child
 		// process is the beam.smp process itself.

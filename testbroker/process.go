@@ -49,20 +49,31 @@ func (n *Node) launch() error {
 	defer devnull.Close()
 	_ = os.Remove(n.pidFile())
 
+	sys := sysProcAttr()
+	// For a chroot node the kernel does chroot(2) in the forked child just
+	// before exec, so the process we fork (and that carries Pdeathsig)
+	// becomes rabbitmq-server and, as every script on the way execs, the
+	// beam.smp process itself.
+	sys.Chroot = n.root
 	attr := &os.ProcAttr{
-		Dir:   n.Dir,
+		Dir:   n.inside(n.Dir),
 		Env:   n.env,
 		Files: []*os.File{devnull, out, out},
-		Sys:   sysProcAttr(),
+		Sys:   sys,
 	}
 	argv := []string{filepath.Join(n.sbin, "rabbitmq-server")}
-	proc, err := startOnLauncher(argv, attr)
+	var proc *os.Process
+	err = n.inChroot(func() error {
+		var err error
+		proc, err = startOnLauncher(argv, attr)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("testbroker: starting %s: %w", argv[0], err)
 	}
 	done := make(chan struct{})
 	n.mu.Lock()
-	n.proc, n.done = proc, done
+	n.proc, n.done, n.paused = proc, done, false
 	n.mu.Unlock()
 	go func() {
 		_, _ = proc.Wait()
@@ -115,13 +126,17 @@ func (n *Node) pidFile() string {
 // exited reports whether the node's OS process has exited.
 func (n *Node) exited() bool {
 	n.mu.Lock()
-	done := n.done
-	n.mu.Unlock()
-	if done == nil {
+	defer n.mu.Unlock()
+	return n.exitedLocked()
+}
+
+// exitedLocked is exited with n.mu held.
+func (n *Node) exitedLocked() bool {
+	if n.done == nil {
 		return true
 	}
 	select {
-	case <-done:
+	case <-n.done:
 		return true
 	default:
 		return false
@@ -167,13 +182,17 @@ func (n *Node) ping(ctx context.Context) error {
 	}
 	c.Close()
 	var ov struct {
-		Node string `json:"node"`
+		Node            string `json:"node"`
+		RabbitMQVersion string `json:"rabbitmq_version"`
 	}
 	if err := n.getJSON(ctx, "/api/overview", &ov); err != nil {
 		return err
 	}
 	if ov.Node != n.Name {
 		return fmt.Errorf("management on port %d answers for node %q, want %q", n.MgmtPort, ov.Node, n.Name)
+	}
+	if ov.RabbitMQVersion != n.Version { // written once: it never changes for a node
+		n.Version = ov.RabbitMQVersion
 	}
 	// amq.rabbitmq.log is declared by a helper that retries every 5 s, so
 	// it can appear a few seconds after the listeners.
@@ -281,6 +300,9 @@ func (n *Node) Stop() error {
 	n.mu.Unlock()
 	err := n.stopProcess()
 	n.removeTemp()
+	if n.root != "" {
+		unmountProcIfIdle(n.root, n.Name)
+	}
 	return err
 }
 
@@ -293,6 +315,7 @@ func (n *Node) stopProcess() error {
 	if done == nil {
 		return nil // never launched
 	}
+	n.resume() // a paused node cannot answer rabbitmqctl stop
 	if !n.exited() {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		_, err = n.Ctl(ctx, "stop")
@@ -338,12 +361,29 @@ func processAlive(pid int) bool {
 // (normally the same process).
 func (n *Node) signal(sig syscall.Signal) {
 	n.mu.Lock()
-	p := n.proc
-	n.mu.Unlock()
-	if p != nil && !n.exited() {
-		_ = p.Signal(sig)
-		if pid := n.readPid(); pid > 0 && pid != p.Pid && processAlive(pid) {
-			_ = syscall.Kill(pid, sig)
-		}
+	defer n.mu.Unlock()
+	if n.proc != nil && !n.exitedLocked() {
+		_ = n.signalLocked(sig)
 	}
+}
+
+// signalLocked sends sig to our child (through os.Process, which cannot hit
+// a reused pid) and, if different and alive, to the beam pid from the pid
+// file. n.mu is held and n.proc is set.
+func (n *Node) signalLocked(sig syscall.Signal) error {
+	err := n.proc.Signal(sig)
+	if pid := n.readPid(); pid > 0 && pid != n.proc.Pid && processAlive(pid) {
+		_ = syscall.Kill(pid, sig)
+	}
+	return err
+}
+
+// pidsLocked returns our child's pid and, if different and alive, the beam
+// pid from the pid file (with n.mu held and the child not yet reaped).
+func (n *Node) pidsLocked() []int {
+	pids := []int{n.proc.Pid}
+	if pid := n.readPid(); pid > 0 && pid != n.proc.Pid && processAlive(pid) {
+		pids = append(pids, pid)
+	}
+	return pids
 }
