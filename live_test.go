@@ -180,7 +180,15 @@ func TestLiveFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (-short)")
 	}
-	node := testbroker.Shared(t)
+	for _, kind := range testbroker.Brokers() {
+		t.Run("rabbitmq-"+kind, func(t *testing.T) {
+			t.Parallel()
+			liveFaults(t, testbroker.SharedFor(t, kind))
+		})
+	}
+}
+
+func liveFaults(t *testing.T, node *testbroker.Node) {
 	url := node.AMQPURL()
 	r := startWatch(t, url, node.MgmtURL())
 	r.waitFor(t, "probe.connected", 20*time.Second, func(e *arrival) bool { return e.Type == model.ProbeUp })
@@ -466,7 +474,16 @@ func TestLiveCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (-short)")
 	}
-	a, b, err := testbroker.Cluster(context.Background(), testbroker.Options{Name: "amqptop-cluster", StatsIntervalMS: 1000})
+	for _, kind := range testbroker.Brokers() {
+		t.Run("rabbitmq-"+kind, func(t *testing.T) {
+			t.Parallel()
+			liveCluster(t, kind)
+		})
+	}
+}
+
+func liveCluster(t *testing.T, kind string) {
+	a, b, err := testbroker.Cluster(context.Background(), testbroker.Options{Broker: kind, Name: "amqptop-cluster", StatsIntervalMS: 1000})
 	if err != nil {
 		testbroker.Unavailable(t, err)
 	}
