@@ -58,14 +58,15 @@ const (
 )
 
 const (
-	mgmtMaxBackoff     = 60 * time.Second // failures and slow polls never wait longer (unless Interval is longer)
-	mgmtRefusedBackoff = 2 * time.Second  // a refused connection is retried at least this often
-	mgmtListLimit      = 256 << 20        // one reply (one page of a list)
-	mgmtSmallLimit     = 16 << 20         // overview, nodes
-	mgmtErrBodyLimit   = 4 << 10          // the body of an error reply
-	mgmtErrLineLimit   = 200              // characters of an error body quoted in a status
-	mgmtMaxPages       = 100000           // a broker that keeps saying "more pages"
-	mgmtChangedReport  = 3                // consecutive polls a list changed while paging before it is reported
+	mgmtMaxBackoff     = 60 * time.Second       // failures and slow polls never wait longer (unless Interval is longer)
+	mgmtSlowFloor      = 500 * time.Millisecond // a poll this fast is not slow, whatever the interval (a busy amqptop host is not a slow broker)
+	mgmtRefusedBackoff = 2 * time.Second        // a refused connection is retried at least this often
+	mgmtListLimit      = 256 << 20              // one reply (one page of a list)
+	mgmtSmallLimit     = 16 << 20               // overview, nodes
+	mgmtErrBodyLimit   = 4 << 10                // the body of an error reply
+	mgmtErrLineLimit   = 200                    // characters of an error body quoted in a status
+	mgmtMaxPages       = 100000                 // a broker that keeps saying "more pages"
+	mgmtChangedReport  = 3                      // consecutive polls a list changed while paging before it is reported
 )
 
 // MgmtConfig configures the management poller.
@@ -100,6 +101,7 @@ type Poller struct {
 	running atomic.Bool
 
 	maxBackoff time.Duration // the longest wait between polls (a test hook)
+	slowFloor  time.Duration // a poll faster than this is never slow (a test hook)
 
 	// State kept across polls by Run's goroutine.
 	changed map[string]int // consecutive polls in which a list changed while paging
@@ -120,6 +122,7 @@ func NewPoller(c MgmtConfig) *Poller {
 	p := &Poller{
 		hc:         c.Client,
 		maxBackoff: max(mgmtMaxBackoff, c.Interval),
+		slowFloor:  mgmtSlowFloor,
 		changed:    map[string]int{},
 	}
 	if p.hc == nil {
@@ -282,7 +285,7 @@ func (p *Poller) backoff(n int) time.Duration {
 func (p *Poller) nextInterval(cur, took time.Duration) time.Duration {
 	base := p.cfg.Interval
 	switch {
-	case took > cur/2:
+	case took > cur/2 && took >= p.slowFloor:
 		cur = max(cur, min(mgmtRoundUp(2*took), p.maxBackoff))
 	case took < cur/4 && cur > base:
 		cur = max(base, mgmtRoundUp(cur/2))

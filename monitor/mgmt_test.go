@@ -1245,7 +1245,7 @@ func TestMgmtSlowStretchesInterval(t *testing.T) {
 	f.delay = 15 * time.Millisecond
 	c := testConfig(f.srv.URL)
 	c.Interval = 20 * time.Millisecond
-	s := startPoller(t, c)
+	s := startPoller(t, c, func(p *Poller) { p.slowFloor = 0 })
 	s.waitFor(t, "a slow status", 10*time.Second, func() bool {
 		for _, st := range s.statuses() {
 			if st.Health == model.HealthDegraded {
