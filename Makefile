@@ -4,7 +4,7 @@ BIN      ?= bin/amqptop
 PKGS     := ./...
 TESTFLAGS ?=
 
-.PHONY: help build demo run test test-short bench lint golden fuzz broker-start broker-stop clean
+.PHONY: help build demo run test test-short bench lint golden fuzz zoo broker-start broker-stop clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,12 @@ golden: ## rewrite the UI's golden files after an intended change
 fuzz: ## run each fuzz target for 60 s
 	$(GO) test ./causes -run '^$$' -fuzz FuzzDiagnose -fuzztime 60s
 	$(GO) test ./causes -run '^$$' -fuzz FuzzRules -fuzztime 60s
+
+zoo: ## capture every client library's texts for every fault against RabbitMQ 3.10.8 and 4.0.5 (zoo/testdata), then the matrices
+	$(GO) run ./zoo/cmd/capture -broker 3 -out zoo/testdata
+	$(GO) run ./zoo/cmd/capture -broker 4 -out zoo/testdata
+	$(GO) run ./zoo/cmd/capture -out zoo/testdata -readme zoo/README.md
+	$(GO) run ./zoo/cmd/capture -out zoo/testdata -readme README.md
 
 broker-start: ## start a private dev broker (AMQP 36672, management 46672)
 	scripts/testbroker start

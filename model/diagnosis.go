@@ -114,6 +114,28 @@ type Diagnosis struct {
 	Candidates []Candidate `json:"candidates,omitempty"`
 }
 
+// Fits reports whether the diagnosis fits what really happened (cause
+// id): it names that cause, or it is of low confidence with that cause
+// among its candidates. A diagnosis that names another cause at medium or
+// high confidence is confidently wrong.
+func (d *Diagnosis) Fits(id string) bool {
+	if d == nil {
+		return false
+	}
+	if d.Cause != nil && d.Cause.ID == id {
+		return true
+	}
+	if d.Confidence != ConfLow {
+		return false
+	}
+	for _, c := range d.Candidates {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // Candidate is one cause a vague text leaves open, and how to tell.
 type Candidate struct {
 	ID    string `json:"id"`
