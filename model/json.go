@@ -26,24 +26,26 @@ type eventJSON struct {
 	Text     string    `json:"text"`
 	Cause    *CauseRef `json:"cause"`
 
-	Confidence string   `json:"confidence,omitempty"`
-	Notes      []string `json:"notes,omitempty"`
-	Evidence   []string `json:"evidence,omitempty"`
-	Detail     string   `json:"detail,omitempty"`
-	ByServer   bool     `json:"by_server,omitempty"`
-	Pending    bool     `json:"pending,omitempty"`
-	From       string   `json:"from,omitempty"`
-	To         string   `json:"to,omitempty"`
-	Alarm      string   `json:"alarm,omitempty"`
-	Heartbeat  *float64 `json:"heartbeat_s,omitempty"`
-	Silent     *float64 `json:"silent_s,omitempty"`
-	Downtime   *float64 `json:"downtime_s,omitempty"`
-	Count      int      `json:"count,omitempty"`
-	Window     *float64 `json:"window_s,omitempty"`
-	Delay      *float64 `json:"delay_s,omitempty"`
-	Health     string   `json:"health,omitempty"`
-	Hint       string   `json:"hint,omitempty"`
-	Level      string   `json:"level,omitempty"`
+	Confidence string      `json:"confidence,omitempty"`
+	Candidates []Candidate `json:"candidates,omitempty"`
+	Method     string      `json:"method,omitempty"`
+	Notes      []string    `json:"notes,omitempty"`
+	Evidence   []string    `json:"evidence,omitempty"`
+	Detail     string      `json:"detail,omitempty"`
+	ByServer   bool        `json:"by_server,omitempty"`
+	Pending    bool        `json:"pending,omitempty"`
+	From       string      `json:"from,omitempty"`
+	To         string      `json:"to,omitempty"`
+	Alarm      string      `json:"alarm,omitempty"`
+	Heartbeat  *float64    `json:"heartbeat_s,omitempty"`
+	Silent     *float64    `json:"silent_s,omitempty"`
+	Downtime   *float64    `json:"downtime_s,omitempty"`
+	Count      int         `json:"count,omitempty"`
+	Window     *float64    `json:"window_s,omitempty"`
+	Delay      *float64    `json:"delay_s,omitempty"`
+	Health     string      `json:"health,omitempty"`
+	Hint       string      `json:"hint,omitempty"`
+	Level      string      `json:"level,omitempty"`
 }
 
 func secs(d time.Duration, keep bool) *float64 {
@@ -66,6 +68,8 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	if e.Diagnosis != nil {
 		j.Confidence = e.Diagnosis.Confidence.String()
+		j.Candidates = e.Diagnosis.Candidates
+		j.Method = e.Diagnosis.Method
 		j.Notes = e.Diagnosis.Notes
 	}
 	switch e.Type {
@@ -109,7 +113,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		_ = e.Health.UnmarshalText([]byte(j.Health))
 	}
 	if j.Confidence != "" || len(j.Notes) > 0 {
-		d := &Diagnosis{Notes: j.Notes}
+		d := &Diagnosis{Notes: j.Notes, Candidates: j.Candidates, Method: j.Method}
 		_ = d.Confidence.UnmarshalText([]byte(j.Confidence))
 		e.Diagnosis = d
 	}
