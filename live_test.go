@@ -558,6 +558,9 @@ func liveCluster(t *testing.T, kind string) {
 	r.waitFor(t, "victim-b-kill closed", 60*time.Second, func(e *arrival) bool {
 		return e.Type == model.ConnClosed && e.Client == "victim-b-kill" && e.Cause != nil
 	})
+	r.waitFor(t, "b crashed and restarted", 60*time.Second, func(e *arrival) bool {
+		return e.Type == model.NodeRestarted && e.Node == b.Name && strings.Contains(e.Text, "crashed")
+	})
 	time.Sleep(3 * time.Second)
 	r.stop(t)
 	if n := r.count(func(e *arrival) bool {

@@ -350,3 +350,18 @@ func TestAPortCheckIsNotAClose(t *testing.T) {
 		t.Errorf("a port check reported as a close: %+v", e)
 	}
 }
+
+// The management API lags a stop: right after "RabbitMQ is asked to
+// stop..." it may still list the node as running. That is not the node
+// back: its connections still close with the stop.
+func TestALaggingListingDoesNotEndAStop(t *testing.T) {
+	r := newReplay(t)
+	everythingUp(r, time.Hour, lconn(rootConn, "victim", "/"))
+	r.apply(llog(10, "info", "RabbitMQ is asked to stop..."),
+		lsnap(10.05, time.Hour+10*time.Second, lconn(rootConn, "victim", "/")))
+	r.until(14)
+	r.want(rootConn, "broker-shutdown", model.ConfMedium, lat(10))
+	if n := countType(r.evs, model.NodeUp); n != 0 {
+		t.Errorf("a lagging listing ended the stop:\n%s", r.dump())
+	}
+}

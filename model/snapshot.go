@@ -44,8 +44,12 @@ func (s *State) diffNodes(x MgmtSnapshot) {
 			s.nodeBack(n.Name, x.Time, x.Source, booted)
 		case n.Running && old.Uptime > 0 && n.Uptime > 0 && n.Uptime < old.Uptime && (nv.out == nil || nv.out.from.Before(prevSeen)):
 			s.unseenRestart(nv, prevSeen, x, booted)
-		case nv.out != nil && !booted.IsZero():
-			s.nodeBack(n.Name, x.Time, x.Source, booted) // the uptime says how a loss ended
+		case nv.out != nil && !booted.IsZero() && (!nv.out.stop || booted.After(nv.out.from)):
+			// The uptime says how a loss ended. A node that is stopping may
+			// still be listed as running for a poll or two (the API lags
+			// it): only a fresh boot, or being listed as not running first,
+			// ends a stop.
+			s.nodeBack(n.Name, x.Time, x.Source, booted)
 		}
 		// With statistics disabled the API leaves the alarms out: absent is
 		// not "cleared".
