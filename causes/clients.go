@@ -103,11 +103,56 @@ func hasCodeWord(s string) bool {
 	return false
 }
 
+// readGo reads amqp091-go's format by hand (it is the most frequent:
+// the probe's own library): Exception (%d) Reason: %q.
+func readGo(s string) (printed, bool) {
+	i := strings.Index(s, "Exception (")
+	if i < 0 || len(s) < i+len(`Exception (000) Reason: ""`) {
+		return printed{}, false
+	}
+	rest := s[i+len("Exception ("):]
+	if !isDigit(rest[0]) || !isDigit(rest[1]) || !isDigit(rest[2]) || !strings.HasPrefix(rest[3:], `) Reason: "`) {
+		return printed{}, false
+	}
+	code := int(rest[0]-'0')*100 + int(rest[1]-'0')*10 + int(rest[2]-'0')
+	if model.ReplyCodes[code] == "" {
+		return printed{}, false
+	}
+	q := rest[3+len(`) Reason: `):]
+	end := -1
+	for j := 1; j < len(q); j++ {
+		if q[j] == '\\' {
+			j++
+			continue
+		}
+		if q[j] == '"' {
+			end = j
+			break
+		}
+	}
+	if end < 0 {
+		return printed{}, false
+	}
+	reply := q[1:end]
+	if strings.IndexByte(reply, '\\') >= 0 {
+		if u, err := strconv.Unquote(q[:end+1]); err == nil {
+			reply = u
+		}
+	}
+	return printed{library: "go", code: code, reply: strings.TrimSpace(reply)}, true
+}
+
 // readPrinted recognises a close in the formats client libraries print.
 func (b *Base) readPrinted(t *text) printed {
 	var p printed
 	s := t.s
+	if g, ok := readGo(s); ok {
+		p = g
+	}
 	for _, f := range clientFormats {
+		if p.library != "" {
+			break
+		}
 		if f.hint != "" && !strings.Contains(t.lower, f.hint) || f.pre != nil && !f.pre(s) {
 			continue
 		}
