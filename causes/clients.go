@@ -42,7 +42,7 @@ var clientFormats = []clientFormat{
 	{"node", regexp.MustCompile(`(?:Operation failed: (?P<mname>\w+); |: )(?P<code>\d{3}) \([A-Z][A-Z-]+\) with message "(?P<text>(?:[^"\\]|\\.)*)"`), "with message", nil},
 	// py-amqp / kombu amqp/exceptions.py AMQPError.__str__: '{0.method}: ({0.reply_code}) {0.reply_text}',
 	// the method as "Queue.declare" or as "(50, 10)"
-	{"py-amqp", regexp.MustCompile(`(?:\((?P<class>\d+), (?P<method>\d+)\)|(?P<mname>[A-Z][a-z]+\.[a-z_]+)): \((?P<code>\d{3})\) (?P<text>.*)$`), ": (", nil},
+	{"py-amqp", regexp.MustCompile(`(?:\((?P<class>\d+), (?P<method>\d+)\)|(?P<mname>[A-Z][a-z]+\.[a-z_]+)): \((?P<code>\d{3})\) (?P<text>.*)$`), ": (", hasParenCode},
 	// pika 1.x exceptions.py: str() of ConnectionClosedByBroker / ChannelClosedByBroker is
 	// the args tuple: (320, 'CONNECTION_FORCED - …')
 	{"pika", regexp.MustCompile(`\((?P<code>\d{3}), (?:'(?P<text>(?:[^'\\]|\\.)*)'|"(?P<text2>(?:[^"\\]|\\.)*)")\)`), "", hasAny(", '", `, "`)},
@@ -142,12 +142,51 @@ func readGo(s string) (printed, bool) {
 	return printed{library: "go", code: code, reply: strings.TrimSpace(reply)}, true
 }
 
+// readJava reads the Java client's format by hand: AMQImpl's
+// #method<channel.close>(reply-code=404, reply-text=NOT_FOUND - …, class-id=50, method-id=10).
+func readJava(s string) (printed, bool) {
+	i := strings.Index(s, "reply-code=")
+	if i < 0 {
+		return printed{}, false
+	}
+	rest := s[i+len("reply-code="):]
+	if len(rest) < 3+len(", reply-text=") || !isDigit(rest[0]) || !isDigit(rest[1]) || !isDigit(rest[2]) || !strings.HasPrefix(rest[3:], ", reply-text=") {
+		return printed{}, false
+	}
+	code := int(rest[0]-'0')*100 + int(rest[1]-'0')*10 + int(rest[2]-'0')
+	if model.ReplyCodes[code] == "" {
+		return printed{}, false
+	}
+	text := rest[3+len(", reply-text="):]
+	p := printed{library: "java", code: code}
+	if j := strings.Index(text, ", class-id="); j >= 0 {
+		ids := text[j+len(", class-id="):]
+		text = text[:j]
+		if k := strings.Index(ids, ", method-id="); k >= 0 {
+			m := ids[k+len(", method-id="):]
+			e := 0
+			for e < len(m) && isDigit(m[e]) {
+				e++
+			}
+			p.method = methodOf(ids[:k], m[:e])
+		}
+	} else if j := strings.IndexAny(text, "\n"); j >= 0 {
+		text = text[:j]
+	}
+	text = strings.TrimSpace(text)
+	text = strings.TrimSuffix(text, ")")
+	p.reply = strings.TrimSpace(text)
+	return p, true
+}
+
 // readPrinted recognises a close in the formats client libraries print.
 func (b *Base) readPrinted(t *text) printed {
 	var p printed
 	s := t.s
 	if g, ok := readGo(s); ok {
 		p = g
+	} else if j, ok := readJava(s); ok {
+		p = j
 	}
 	for _, f := range clientFormats {
 		if p.library != "" {
