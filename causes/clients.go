@@ -49,9 +49,11 @@ var clientFormats = []clientFormat{
 	// pika repr, and inside ProbableAuthenticationError / ProbableAccessDeniedError:
 	// ConnectionClosedByBroker: (403) 'ACCESS_REFUSED - …'
 	{"pika", regexp.MustCompile(`\((?P<code>\d{3})\) (?:'(?P<text>(?:[^'\\]|\\.)*)'|"(?P<text2>(?:[^"\\]|\\.)*)")`), "", hasAny(") '", `) "`)},
-	// "connection closed by server (405) UNEXPECTED_FRAME"
+	// "connection closed by server (405) UNEXPECTED_FRAME": the seed page's
+	// (miscoded) example; no library checked prints this shape (SOURCES.md)
 	{"generic", regexp.MustCompile(`\((?P<code>\d{3})\)\s+(?P<text>[A-Z][A-Z_-]{4,}.*)$`), "", hasParenCode},
-	// "320: CONNECTION_FORCED - …", "404 NOT_FOUND - …"
+	// "320: CONNECTION_FORCED - …", "404 NOT_FOUND - …": pasted by hand;
+	// librabbitmq-c's tools print "server channel error 406, message: …"
 	{"bare", regexp.MustCompile(`(?:^|\s)(?P<code>\d{3}):?\s+(?P<text>[A-Z][A-Z_]{4,}\b.*)$`), "", hasCodeWord},
 }
 

@@ -398,10 +398,10 @@ func diagnoseCases() map[string][]dcase {
 		),
 		"tls-error": {
 			{"client does not trust the server", brokerLog("TLS server: In state certify received CLIENT ALERT: Fatal - Certificate Unknown"), "tls-error", high},
-			{"plain client on the TLS port", brokerLog("TLS server: In state hello at tls_record.erl:564 generated SERVER ALERT: Fatal - Unexpected Message\n - {unsupported_record_type,65}"), "tls-error", high},
+
 			{"unknown CA", brokerLog("TLS server: In state certify at ssl_handshake.erl:2111 generated SERVER ALERT: Fatal - Handshake Failure\n - {bad_cert,unknown_ca}"), "tls-error", high},
 			{"TLS client on the plain port 3.x", brokerLog("closing AMQP connection <0.1720.0> (10.0.0.5:51234 -> 10.0.0.10:5672):\n{bad_header,<<22,3,1,0,192,1,0,0>>}"), "tls-error", high},
-			{"TLS client on the plain port 4.x", brokerLog("closing AMQP connection 10.0.0.5:51234 -> 10.0.0.10:5672 (duration: '0ms'):\nTLS client detected on non-TLS AMQP port. Ensure the client is connecting to the correct port."), "tls-error", high},
+
 			{"go unknown authority", clientSaid("tls: failed to verify certificate: x509: certificate signed by unknown authority"), "tls-error", medium},
 			{"go plain port", clientSaid("tls: first record does not look like a TLS handshake"), "tls-error", medium},
 			{"pika", clientSaid("pika.exceptions.AMQPConnectionError: (AMQPConnectionWorkflowFailed: 1 exceptions in all; last exception - AMQPConnectorTransportSetupError: SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)'); first exception - None.)"), "tls-error", medium},

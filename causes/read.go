@@ -107,7 +107,7 @@ func (b *Base) read(ev model.Evidence) *reading {
 		r.notes = append(r.notes, "RabbitMQ.Client reports a lost socket as 541 \"Unexpected Exception\" initiated by Library; the broker sent no close frame.")
 	}
 	if pr.library == "go" && r.code == 403 && pr.reply == "no access to this vhost" {
-		r.notes = append(r.notes, "amqp091-go reports every refusal at connection.open as 403 \"no access to this vhost\"; the broker sent 530 NOT_ALLOWED with the real reason (a missing vhost, no permission, a connection limit), which is in its log.")
+		r.notes = append(r.notes, "amqp091-go before 1.16 reports every refusal at connection.open as 403 \"no access to this vhost\"; the broker sent 530 NOT_ALLOWED with the real reason (a missing vhost, no permission, a connection limit), which is in its log.")
 	}
 	return r
 }
