@@ -551,7 +551,9 @@ func liveCluster(t *testing.T, kind string) {
 	if err := b.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	r.waitFor(t, "b lost", 30*time.Second, func(e *arrival) bool { return e.Type == model.NodeDown && e.Node == b.Name && strings.Contains(e.Text, "lost") })
+	r.waitFor(t, "b lost", 30*time.Second, func(e *arrival) bool {
+		return e.Type == model.NodeDown && e.Node == b.Name && strings.Contains(e.Text, "lost")
+	})
 	if err := b.Restart(context.Background()); err != nil {
 		t.Fatal(err)
 	}

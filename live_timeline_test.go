@@ -321,4 +321,3 @@ func liveTimeline(t *testing.T, broker string) {
 	r.stop(t)
 	v.check(t, r)
 }
-
