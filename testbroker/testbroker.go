@@ -362,7 +362,7 @@ func startOnce(ctx context.Context, o Options, cookie string) (*Node, error) {
 		base = "amqptop-test"
 	}
 	short := base + "-" + randomHex(3)
-	ports, err := freePorts(3)
+	ports, err := FreePorts(3)
 	if err != nil {
 		return nil, err
 	}
@@ -466,9 +466,10 @@ func cleanStale(tmp string) {
 	}
 }
 
-// freePorts returns k distinct free TCP ports on 127.0.0.1, avoiding the
-// range rabbitmqctl uses for its own distribution listener (35672-35682).
-func freePorts(k int) ([]int, error) {
+// FreePorts returns k distinct free TCP ports on 127.0.0.1, avoiding the
+// range rabbitmqctl uses for its own distribution listener (35672-35682):
+// for extra listeners a test gives a node (Options.ExtraConf).
+func FreePorts(k int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {

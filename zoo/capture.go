@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/amqptop/amqptop/testbroker"
 )
 
 // CaptureOptions configures [Capture].
@@ -66,7 +68,7 @@ func Capture(ctx context.Context, opt CaptureOptions) ([]Record, error) {
 	if err := c.prepareLibs(ctx, buildDir); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(1)
+	ports, err := testbroker.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,7 +56,7 @@ func startNode(ctx context.Context, broker, role string, libs []Library) (*node,
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		var ports []int
-		ports, err = freePorts(len(libs))
+		ports, err = testbroker.FreePorts(len(libs))
 		if err != nil {
 			return nil, err
 		}
@@ -83,34 +82,6 @@ func startNode(ctx context.Context, broker, role string, libs []Library) (*node,
 		return n, nil
 	}
 	return nil, err
-}
-
-// freePorts returns k distinct free TCP ports on 127.0.0.1 outside the
-// range rabbitmqctl uses for its own distribution listener.
-func freePorts(k int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for tries := 0; len(ports) < k && tries < 200; tries++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("zoo: picking a port: %w", err)
-		}
-		ls = append(ls, l)
-		p := l.Addr().(*net.TCPAddr).Port
-		if p >= 35672 && p <= 35682 {
-			continue
-		}
-		ports = append(ports, p)
-	}
-	if len(ports) < k {
-		return nil, errors.New("zoo: could not pick free ports")
-	}
-	return ports, nil
 }
 
 // brokerVersion asks the management API for the node's RabbitMQ version.
