@@ -131,6 +131,11 @@ type SourceStatus struct {
 	Health Health `json:"health"`
 	Detail string `json:"detail,omitempty"`
 	Hint   string `json:"hint,omitempty"`
+	// Condition names what is wrong in a stable word the command line can
+	// turn into advice naming its own flags (the sources don't know them):
+	// e.g. "log-exchange-missing", "credentials-refused". Empty when Hint
+	// says it all.
+	Condition string `json:"condition,omitempty"`
 }
 
 // Tick moves time forward when nothing else arrives, so that deadlines
