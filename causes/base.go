@@ -445,6 +445,16 @@ func trimAll(s []string) []string {
 	return out
 }
 
+// inferred names, once, the cause of each situation the model recognises
+// itself (model.Inference): the model never spells a cause id.
+var inferred = map[model.Inference]string{
+	model.InferResourceAlarm: "resource-alarm-blocked",
+	model.InferFlapping:      "reconnect-flapping",
+}
+
+// Infer implements model.Inferrer.
+func (b *Base) Infer(k model.Inference) *model.Cause { return b.Lookup(inferred[k]) }
+
 // Lookup returns a cause by id, nil when there is none.
 func (b *Base) Lookup(id string) *model.Cause {
 	if e := b.byID[id]; e != nil {

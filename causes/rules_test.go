@@ -333,3 +333,24 @@ func TestBuiltinEntries(t *testing.T) {
 		}
 	}
 }
+
+// Every situation the model infers has its cause in the knowledge base,
+// whole (what to do included), and a rules file that replaces the entry
+// is what the model then gives.
+func TestInferredCauses(t *testing.T) {
+	b := Default()
+	for _, k := range model.Inferences {
+		c := b.Infer(k)
+		if c == nil || len(c.Do) == 0 {
+			t.Errorf("inference %d: %+v", k, c)
+		}
+	}
+	var _ model.Inferrer = b
+	site, err := b.With("site.yaml", []byte("causes:\n  - id: reconnect-flapping\n    title: Flapping (ours)\n    do: [Page the owner.]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := site.Infer(model.InferFlapping); c == nil || c.Title != "Flapping (ours)" {
+		t.Errorf("override: %+v", c)
+	}
+}

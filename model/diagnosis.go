@@ -156,3 +156,23 @@ func (d *Diagnosis) Recognised() bool { return d != nil && d.Cause != nil }
 type Diagnoser interface {
 	Diagnose(Evidence) Diagnosis
 }
+
+// Inference is a situation the model recognises itself, with no close
+// text to diagnose. The knowledge base names its cause (the model never
+// spells a cause id).
+type Inference uint8
+
+// The situations the model infers.
+const (
+	InferResourceAlarm Inference = iota + 1 // a resource alarm is in force, or a connection is blocked by one
+	InferFlapping                            // a client reconnects in a loop
+)
+
+// Inferences lists every situation the model infers.
+var Inferences = []Inference{InferResourceAlarm, InferFlapping}
+
+// Inferrer is a Diagnoser that also names the cause of each situation the
+// model infers itself.
+type Inferrer interface {
+	Infer(Inference) *Cause
+}

@@ -182,7 +182,7 @@ func (s *State) applyProbeBlocked(x ProbeBlocked) {
 	if x.Active {
 		p.Link, p.Blocked = LinkBlocked, x.Reason
 		e.Type, e.Severity = ProbeIsBlocked, SevWarn
-		e.Cause = s.lookup("resource-alarm-blocked")
+		s.infer(&e, InferResourceAlarm, ConfHigh, "the broker blocked the probe: "+x.Reason)
 	} else {
 		if p.Link == LinkBlocked {
 			p.Link = LinkUp
@@ -213,12 +213,17 @@ func (s *State) applyProbeReconnecting(x ProbeReconnecting) {
 	s.emit(e)
 }
 
-// lookup returns a cause by id for causes the model infers itself.
-func (s *State) lookup(id string) *CauseRef {
-	if l, ok := s.opt.Diagnoser.(interface{ Lookup(string) *Cause }); ok {
-		if c := l.Lookup(id); c != nil {
-			return c.Ref()
-		}
+// infer gives an event the cause of a situation the model recognises
+// itself, whole, as the knowledge base names it (nothing without one).
+func (s *State) infer(e *Event, k Inference, conf Confidence, matched string) {
+	in, ok := s.opt.Diagnoser.(Inferrer)
+	if !ok {
+		return
 	}
-	return &CauseRef{ID: id, Title: id}
+	c := in.Infer(k)
+	if c == nil {
+		return
+	}
+	e.Cause = c.Ref()
+	e.Diagnosis = &Diagnosis{Cause: c, Confidence: conf, Matched: []string{matched}}
 }

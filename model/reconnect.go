@@ -95,7 +95,7 @@ func (s *State) noteReconnectOpen(c *ConnView, seen time.Time) {
 	f := s.connEvent(c, ClientFlapping, c.Source, seen)
 	f.Severity = SevError
 	f.Count, f.Window = len(t.times), s.opt.FlapWindow
-	f.Cause = s.lookup("reconnect-flapping")
+	s.infer(&f, InferFlapping, ConfHigh, strconv.Itoa(len(t.times))+" reconnects within "+s.opt.FlapWindow.String())
 	f.Text = strconv.Itoa(len(t.times)) + " reconnects within " + s.opt.FlapWindow.String()
 	f.Detail = e.Detail
 	s.emit(f)

@@ -113,7 +113,7 @@ func (s *State) alarmChange(t time.Time, src Source, node, kind string, set bool
 	if set {
 		e.Type, e.Severity = AlarmSet, SevError
 		e.Text = kind + " resource limit alarm set on node " + node + ": publishers are blocked"
-		e.Cause = s.lookup("resource-alarm-blocked")
+		s.infer(&e, InferResourceAlarm, ConfHigh, "the "+kind+" alarm of node "+node)
 	} else {
 		e.Type, e.Severity = AlarmCleared, SevInfo
 		e.Text = kind + " resource limit alarm cleared on node " + node
@@ -207,7 +207,7 @@ func (s *State) stateChange(x MgmtSnapshot, c *ConnView, from ConnState) {
 	switch c.State {
 	case StateBlocked, StateBlocking:
 		e.Severity = SevWarn
-		e.Cause = s.lookup("resource-alarm-blocked")
+		s.infer(&e, InferResourceAlarm, ConfHigh, "the broker lists the connection as "+c.State.String())
 		if nv := s.nodes[c.Node]; nv != nil && len(nv.Alarms()) > 0 {
 			e.Detail = "resource alarm on " + c.Node + ": " + joinWords(nv.Alarms())
 		}

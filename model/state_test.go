@@ -45,6 +45,16 @@ func (fakeKB) Lookup(id string) *Cause {
 	return &Cause{ID: id, Title: "title of " + id, Severity: sev}
 }
 
+func (k fakeKB) Infer(i Inference) *Cause {
+	switch i {
+	case InferResourceAlarm:
+		return k.Lookup("resource-alarm-blocked")
+	case InferFlapping:
+		return k.Lookup("reconnect-flapping")
+	}
+	return nil
+}
+
 var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
 func at(sec float64) Meta {
