@@ -165,7 +165,7 @@ type Inference uint8
 // The situations the model infers.
 const (
 	InferResourceAlarm Inference = iota + 1 // a resource alarm is in force, or a connection is blocked by one
-	InferFlapping                            // a client reconnects in a loop
+	InferFlapping                           // a client reconnects in a loop
 )
 
 // Inferences lists every situation the model infers.
