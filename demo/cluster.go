@@ -157,7 +157,7 @@ func (w *World) snapshot() {
 		dt = 5
 	}
 	w.lastSnapshot = w.now
-	s := model.MgmtSnapshot{Meta: w.meta(), NodesOK: true, ConnectionsOK: true, ChannelsOK: true}
+	s := model.MgmtSnapshot{Meta: w.meta(model.SourceManagement), NodesOK: true, ConnectionsOK: true, ChannelsOK: true}
 	s.Connections = []model.Connection{}
 	s.Channels = []model.Channel{}
 	var pubTotal, delTotal float64
@@ -228,7 +228,7 @@ func (w *World) logf(n *simNode, level, pid, format string, args ...any) {
 	if !w.pushUp || !n.up {
 		return
 	}
-	w.emit(model.LogEntry{Meta: w.meta(), Node: n.name, Level: level, PID: pid, Text: fmt.Sprintf(format, args...)})
+	w.emit(model.LogEntry{Meta: w.meta(model.SourceLog), Node: n.name, Level: level, PID: pid, Text: fmt.Sprintf(format, args...)})
 }
 
 // event emits an event-exchange message from node, if the plugin is reachable.
@@ -240,7 +240,7 @@ func (w *World) event(n *simNode, key string, h map[string]any) {
 	if _, ok := h["node"]; !ok {
 		h["node"] = n.name
 	}
-	w.emit(model.BrokerEvent{Meta: w.meta(), Key: key, Headers: h})
+	w.emit(model.BrokerEvent{Meta: w.meta(model.SourceEvents), Key: key, Headers: h})
 }
 
 // erlPID writes a local pid the way the event exchange does.

@@ -25,7 +25,7 @@ func (w *World) startProbe() {
 		heartbeat: 10 * time.Second, publish: 1, deliver: 1, size: 64, channels: 1, prefetch: 10, confirm: true, peerNet: "10.0.2"}}
 	w.at(w.start, func() {
 		for _, s := range []model.Source{model.SourceManagement, model.SourceEvents, model.SourceLog} {
-			w.emit(model.SourceStatus{Meta: w.meta(), Of: s, Health: model.HealthUp, Detail: "demo"})
+			w.emit(model.SourceStatus{Meta: w.meta(s), Of: s, Health: model.HealthUp, Detail: "demo"})
 		}
 		w.probeConnect()
 	})
@@ -41,14 +41,14 @@ func (w *World) probeConnect() {
 		p.attempt++
 		delay := time.Duration(math.Min(30, math.Pow(2, float64(p.attempt-1)))) * time.Second
 		delay = w.jitter(delay, 0.2)
-		w.emit(model.ProbeReconnecting{Meta: w.meta(), Attempt: p.attempt, Delay: delay,
+		w.emit(model.ProbeReconnecting{Meta: w.meta(model.SourceProbe), Attempt: p.attempt, Delay: delay,
 			Error: fmt.Sprintf("dial tcp %s:5672: connect: connection refused", p.node.addr)})
 		w.after(delay, w.probeConnect)
 		return
 	}
 	p.conn = w.connect(p.app, p.node)
 	p.up = true
-	w.emit(model.ProbeConnected{Meta: w.meta(), Conn: p.conn.name, Client: probeClient, User: "amqptop", Vhost: "/",
+	w.emit(model.ProbeConnected{Meta: w.meta(model.SourceProbe), Conn: p.conn.name, Client: probeClient, User: "amqptop", Vhost: "/",
 		Node: p.node.name, Heartbeat: 10 * time.Second, ChannelMax: 2047, FrameMax: 131072, Server: "RabbitMQ 3.13.7",
 		Attempt: p.attempt})
 	p.attempt = 0
@@ -61,7 +61,7 @@ func (w *World) probeSample() {
 		return
 	}
 	if p.blocked {
-		w.emit(model.ProbeLatency{Meta: w.meta(), Lost: true})
+		w.emit(model.ProbeLatency{Meta: w.meta(model.SourceProbe), Lost: true})
 		return
 	}
 	rt := time.Duration(900+w.rng.IntN(700)) * time.Microsecond
@@ -69,7 +69,7 @@ func (w *World) probeSample() {
 		rt += time.Duration(w.rng.IntN(12)) * time.Millisecond // an occasional GC or scheduling hiccup
 	}
 	confirm := rt*6/10 + time.Duration(w.rng.IntN(200))*time.Microsecond
-	w.emit(model.ProbeLatency{Meta: w.meta(), RoundTrip: rt, Confirm: confirm})
+	w.emit(model.ProbeLatency{Meta: w.meta(model.SourceProbe), RoundTrip: rt, Confirm: confirm})
 }
 
 // probeHeartbeats: amqp091-go sends heartbeat frames only when it has sent
@@ -81,10 +81,10 @@ func (w *World) probeHeartbeats() {
 	if !p.up || !p.blocked {
 		return
 	}
-	w.emit(model.ProbeHeartbeat{Meta: w.meta(), Sent: true})
+	w.emit(model.ProbeHeartbeat{Meta: w.meta(model.SourceProbe), Sent: true})
 	w.after(40*time.Millisecond, func() {
 		if p.up {
-			w.emit(model.ProbeHeartbeat{Meta: w.meta(), Sent: false})
+			w.emit(model.ProbeHeartbeat{Meta: w.meta(model.SourceProbe), Sent: false})
 		}
 	})
 }
@@ -95,7 +95,7 @@ func (w *World) probeClosed(code int, text string) {
 	if !p.up {
 		return
 	}
-	w.emit(model.ProbeClosed{Meta: w.meta(), Conn: p.conn.name, Code: code, Text: text, ByServer: true,
+	w.emit(model.ProbeClosed{Meta: w.meta(model.SourceProbe), Conn: p.conn.name, Code: code, Text: text, ByServer: true,
 		Error: fmt.Sprintf("Exception (%d) Reason: %q", code, text)})
 	w.drop(p.conn)
 	p.up, p.blocked = false, false

@@ -219,7 +219,7 @@ func (w *World) memoryAlarm(d time.Duration) {
 	w.after(300*time.Millisecond, func() {
 		if w.probe.up {
 			w.probe.blocked = true
-			w.emit(model.ProbeBlocked{Meta: w.meta(), Active: true, Reason: "low on memory"})
+			w.emit(model.ProbeBlocked{Meta: w.meta(model.SourceProbe), Active: true, Reason: "low on memory"})
 		}
 	})
 	w.after(3*time.Second, func() { w.setPublishers(model.StateBlocked) })
@@ -232,7 +232,7 @@ func (w *World) memoryAlarm(d time.Duration) {
 		w.setPublishers(model.StateRunning)
 		if w.probe.blocked {
 			w.probe.blocked = false
-			w.emit(model.ProbeBlocked{Meta: w.meta(), Active: false})
+			w.emit(model.ProbeBlocked{Meta: w.meta(model.SourceProbe), Active: false})
 		}
 	})
 }
@@ -351,7 +351,7 @@ func (w *World) restartNode(i int, down time.Duration) {
 }
 
 func (w *World) sourceStatus(s model.Source, h model.Health, detail string) {
-	w.emit(model.SourceStatus{Meta: w.meta(), Of: s, Health: h, Detail: detail})
+	w.emit(model.SourceStatus{Meta: w.meta(s), Of: s, Health: h, Detail: detail})
 }
 
 func (w *World) notFound(name string) {

@@ -179,11 +179,14 @@ func (w *World) every(offset, period time.Duration, f func()) {
 	w.at(w.start.Add(offset), run)
 }
 
-func (w *World) meta() model.Meta { return model.Meta{Time: w.now, Source: model.SourceDemo} }
+// meta stamps an observation with the simulated time and the source that
+// would have seen it live: the demo's observations are tagged and handled
+// exactly as the monitor's.
+func (w *World) meta(src model.Source) model.Meta { return model.Meta{Time: w.now, Source: src} }
 
 func (w *World) emit(o model.Observation) { w.out = append(w.out, o) }
 
-func (w *World) tick() { w.emit(model.Tick{Meta: w.meta()}) }
+func (w *World) tick() { w.emit(model.Tick{Meta: w.meta(model.SourceUnknown)}) }
 
 // jitter returns d ± up to frac of d.
 func (w *World) jitter(d time.Duration, frac float64) time.Duration {

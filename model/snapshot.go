@@ -277,7 +277,7 @@ func (s *State) upsertConn(n Connection, src Source, t time.Time) *ConnView {
 	if n.PID != "" {
 		s.pids[n.PID] = n.Name
 	}
-	if s.baseline || src != SourceManagement && src != SourceDemo || c.Own {
+	if s.baseline || src != SourceManagement || c.Own {
 		e := s.connEvent(c, ConnOpened, src, t)
 		e.Heartbeat = n.Heartbeat
 		e.Text = describeClient(n)

@@ -12,11 +12,10 @@ const (
 	SourceManagement
 	SourceEvents
 	SourceLog
-	SourceDemo
-	SourceReplay
+	SourceDemo // no observation carries it any more (the demo tags each as the live source would); kept so "demo" still reads
 )
 
-var sourceNames = [...]string{"unknown", "probe", "management", "events", "log", "demo", "replay"}
+var sourceNames = [...]string{"unknown", "probe", "management", "events", "log", "demo"}
 
 func (s Source) String() string {
 	if int(s) < len(sourceNames) {
