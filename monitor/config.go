@@ -1,7 +1,7 @@
 package monitor
 
 import (
-	"fmt"
+	"errors"
 	"net"
 	"net/url"
 	"os"
@@ -32,8 +32,8 @@ type Target struct {
 	User     string
 	Password string
 	Vhost    string
-	// MgmtUser and MgmtPassword are those of --mgmt-url when it has any,
-	// else the AMQP ones.
+	// MgmtUser and MgmtPassword are those in the management URL when it
+	// has any, else the AMQP ones.
 	MgmtUser, MgmtPassword string
 }
 
@@ -45,17 +45,48 @@ func (t *Target) Redact(s string) string {
 	return redact(redact(s, t.User, t.Password), t.MgmtUser, t.MgmtPassword)
 }
 
-// ParseTarget checks the URLs and derives the management URL.
+// The inputs a TargetError names.
+const (
+	FieldURL     = "url"      // Config.URL, the AMQP URL
+	FieldMgmtURL = "mgmt-url" // Config.MgmtURL, the management API's URL
+)
+
+// TargetError is a broker address that cannot work, as returned by
+// ParseTarget and Feeds. It names the input by Field (FieldURL or
+// FieldMgmtURL), not by how the user gave it, so that the command line can
+// say "--url amqp://h: no host". Neither URL nor Err ever contains a
+// password.
+type TargetError struct {
+	Field string // FieldURL or FieldMgmtURL
+	URL   string // the address without its password; "" when it does not parse
+	Err   error  // what is wrong with it
+}
+
+func (e *TargetError) Error() string {
+	what := "AMQP URL"
+	if e.Field == FieldMgmtURL {
+		what = "management URL"
+	}
+	if e.URL != "" {
+		what += " " + e.URL
+	}
+	return what + ": " + e.Err.Error()
+}
+
+func (e *TargetError) Unwrap() error { return e.Err }
+
+// ParseTarget checks the URLs and derives the management URL. Its errors
+// are *TargetError.
 func ParseTarget(amqpURL, mgmtURL string) (*Target, error) {
 	u, err := url.Parse(amqpURL)
 	if err != nil {
-		return nil, fmt.Errorf("--url: %v", redact(err.Error(), "", passwordIn(amqpURL)))
+		return nil, &TargetError{Field: FieldURL, Err: errors.New(redact(err.Error(), "", passwordIn(amqpURL)))}
 	}
 	if u.Scheme != "amqp" && u.Scheme != "amqps" {
-		return nil, fmt.Errorf("--url %s: the scheme must be amqp:// or amqps://", u.Redacted())
+		return nil, &TargetError{Field: FieldURL, URL: u.Redacted(), Err: errors.New("the scheme must be amqp:// or amqps://")}
 	}
 	if u.Hostname() == "" {
-		return nil, fmt.Errorf("--url %s: no host", u.Redacted())
+		return nil, &TargetError{Field: FieldURL, URL: u.Redacted(), Err: errors.New("no host")}
 	}
 	t := &Target{AMQP: u, User: "guest", Password: "guest", Vhost: "/"}
 	if u.User != nil {
@@ -76,10 +107,10 @@ func ParseTarget(amqpURL, mgmtURL string) (*Target, error) {
 	}
 	m, err := url.Parse(mgmtURL)
 	if err != nil {
-		return nil, fmt.Errorf("--mgmt-url: %v", redact(err.Error(), "", passwordIn(mgmtURL)))
+		return nil, &TargetError{Field: FieldMgmtURL, Err: errors.New(redact(err.Error(), "", passwordIn(mgmtURL)))}
 	}
 	if m.Scheme != "http" && m.Scheme != "https" {
-		return nil, fmt.Errorf("--mgmt-url %s: the scheme must be http:// or https://", m.Redacted())
+		return nil, &TargetError{Field: FieldMgmtURL, URL: m.Redacted(), Err: errors.New("the scheme must be http:// or https://")}
 	}
 	t.MgmtUser, t.MgmtPassword = t.User, t.Password
 	if m.User != nil {
@@ -136,7 +167,8 @@ func (c *Config) host() string {
 	return h
 }
 
-// Feeds builds the live sources from the configuration.
+// Feeds builds the live sources from the configuration. Its errors are
+// those of ParseTarget (*TargetError).
 func Feeds(c Config) ([]model.Feed, *Target, error) {
 	t, err := ParseTarget(c.URL, c.MgmtURL)
 	if err != nil {

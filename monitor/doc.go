@@ -12,10 +12,76 @@
 //     exchange (amq.rabbitmq.log).
 //   - LogFile (logtail.go): a node's log file.
 //
+// They all retry the same way (reconnect.go): a delay doubled per failed
+// attempt up to a cap, with jitter, and an attempt that nothing accepted
+// (connection refused) retried at least every 2 s.
+//
 // Delivery contract: every observation that changes what the user sees
 // (connections, closes, blocked notices, alarms, statuses) is delivered;
 // emit may block while the consumer catches up. Heartbeat frames seen by
 // the probe's frame tap may be dropped when the probe's loop is behind, and
 // are counted in Probe.Dropped. No source ever puts a password in an
 // observation, a status or an error.
+//
+// # Conditions
+//
+// The package does not know how the user configured it: no hint, status or
+// error names a command-line flag or an environment variable. A hint says
+// what to check on the broker or the host; a status with a hint also names
+// its condition in SourceStatus.Condition, a stable id the command line
+// turns into advice naming its own flags. The ids are a contract (never
+// renamed; Conditions lists them all):
+//
+// AMQP connections (Probe, Subscriber):
+//   - credentials-refused: the broker refused the user name or password.
+//   - vhost-refused: the user has no access to the vhost.
+//   - amqp-connection-refused: nothing listens at the AMQP address.
+//   - dns-failed: the host name does not resolve.
+//   - tls-failed: the TLS handshake failed (certificate not trusted here, or
+//     for another host).
+//
+// Subscriber:
+//   - event-exchange-waiting, log-exchange-waiting: the exchange is missing
+//     right after a connect; a booting node declares it within seconds
+//     (Degraded, no hint).
+//   - event-exchange-missing: amq.rabbitmq.event does not exist: the
+//     rabbitmq_event_exchange plugin is off (Off).
+//   - log-exchange-missing: amq.rabbitmq.log does not exist: log.exchange
+//     is off in the node's configuration (Off). The node's log can be read
+//     from its file instead (LogFile).
+//
+// LogFile:
+//   - broker-log-missing: the file does not exist (yet).
+//   - broker-log-unreadable: permission denied.
+//   - broker-log-not-a-file: the path is not a regular file.
+//
+// Poller (the management API):
+//   - mgmt-url-invalid: the management URL cannot work (Run returns).
+//   - mgmt-not-found: 404 on /api/overview: the plugin is off, or the URL's
+//     host, port or path prefix is wrong.
+//   - mgmt-connection-refused: nothing listens at the management address.
+//   - mgmt-dns-failed: its host name does not resolve.
+//   - mgmt-tls-failed: its certificate is not trusted here.
+//   - mgmt-port-not-tls: https:// to a port that speaks plain HTTP.
+//   - mgmt-port-is-tls: http:// to a port that speaks TLS.
+//   - mgmt-timeout: no answer within the request timeout.
+//   - mgmt-dropped: the API (or a proxy) closed or reset the connection.
+//   - mgmt-unauthorized: 401, the user name or password is wrong.
+//   - mgmt-not-management-user: the user has neither the monitoring nor
+//     the management tag (401 "Not management user", 403).
+//   - mgmt-not-monitoring-user: the user has the management tag only: it
+//     sees only its own connections (Degraded).
+//   - mgmt-unavailable: 503, the node is starting, stopping or overloaded.
+//   - mgmt-server-error: another 5xx.
+//   - mgmt-reply-too-large: a reply above the size limit.
+//   - mgmt-not-rabbitmq: the replies are not the API's (HTML, other JSON).
+//   - mgmt-garbled-reply: a reply cut short or garbled.
+//   - mgmt-list-changing: a list changes faster than it can be paged
+//     through (Degraded).
+//   - mgmt-slow: the API answers slowly; the poller polls less often
+//     (Degraded).
+//   - stats-disabled: the broker collects no statistics (Degraded).
+//
+// Errors of ParseTarget and Feeds are *TargetError: they name the input
+// (FieldURL, FieldMgmtURL) and what is wrong with it.
 package monitor

@@ -144,8 +144,9 @@ type logTailer struct {
 	buf     []byte
 	scratch [logSigLen]byte
 
-	health       model.Health
-	detail, hint string
+	health model.Health
+	detail string
+	advice advice
 }
 
 func newLogTailer(f *LogFile, emit func(model.Observation)) *logTailer {
@@ -208,25 +209,25 @@ func (t *logTailer) openFile() bool {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			t.atEnd = false // whatever appears there is new
-			t.setStatus(model.HealthDown, "waiting for "+t.path+": no such file",
-				"amqptop reads the log once it exists; check --broker-log (RabbitMQ writes /var/log/rabbitmq/<node>.log by default)")
+			t.setStatus(model.HealthDown, "waiting for "+t.path+": no such file", advice{condBrokerLogMissing,
+				"amqptop reads the log once it exists; check the path (RabbitMQ writes /var/log/rabbitmq/<node>.log by default)"})
 		case errors.Is(err, fs.ErrPermission):
-			t.setStatus(model.HealthDown, "cannot read "+t.path+": permission denied", logReadHint)
+			t.setStatus(model.HealthDown, "cannot read "+t.path+": permission denied", advice{condBrokerLogUnreadable, logReadHint})
 		default:
-			t.setStatus(model.HealthDown, "opening broker log: "+err.Error(), "")
+			t.setStatus(model.HealthDown, "opening broker log: "+err.Error(), advice{})
 		}
 		return false
 	}
 	fi, err := fh.Stat()
 	if err != nil {
 		fh.Close()
-		t.setStatus(model.HealthDown, "opening broker log: "+err.Error(), "")
+		t.setStatus(model.HealthDown, "opening broker log: "+err.Error(), advice{})
 		return false
 	}
 	if !fi.Mode().IsRegular() {
 		fh.Close()
-		t.setStatus(model.HealthDown, t.path+" is not a regular file",
-			"--broker-log takes the node's log file, e.g. /var/log/rabbitmq/rabbit@HOST.log")
+		t.setStatus(model.HealthDown, t.path+" is not a regular file", advice{condBrokerLogNotAFile,
+			"the log to tail is the node's log file, e.g. /var/log/rabbitmq/rabbit@HOST.log"})
 		return false
 	}
 	t.file, t.info = fh, fi
@@ -241,7 +242,7 @@ func (t *logTailer) openFile() bool {
 	}
 	t.atEnd = false
 	t.lastData = time.Now()
-	t.setStatus(model.HealthUp, "tailing "+t.path, "")
+	t.setStatus(model.HealthUp, "tailing "+t.path, advice{})
 	return true
 }
 
@@ -266,7 +267,7 @@ func (t *logTailer) pathMoved() bool {
 func (t *logTailer) readFile(ctx context.Context) bool {
 	fi, err := t.file.Stat()
 	if err != nil {
-		t.setStatus(model.HealthDown, "reading broker log: "+err.Error(), "")
+		t.setStatus(model.HealthDown, "reading broker log: "+err.Error(), advice{})
 		return false
 	}
 	if size := fi.Size(); size < t.off || (size > t.off && !t.sigMatches()) {
@@ -286,11 +287,11 @@ func (t *logTailer) readFile(ctx context.Context) bool {
 			break
 		}
 		if err != nil {
-			t.setStatus(model.HealthDown, "reading broker log: "+err.Error(), "")
+			t.setStatus(model.HealthDown, "reading broker log: "+err.Error(), advice{})
 			return false
 		}
 	}
-	t.setStatus(model.HealthUp, "tailing "+t.path, "")
+	t.setStatus(model.HealthUp, "tailing "+t.path, advice{})
 	return true
 }
 
@@ -436,17 +437,18 @@ func (t *logTailer) emitEntry(e model.LogLine) {
 	})
 }
 
-// setStatus emits a SourceStatus when the health, detail or hint changed.
-func (t *logTailer) setStatus(h model.Health, detail, hint string) {
-	if h == t.health && detail == t.detail && hint == t.hint {
+// setStatus emits a SourceStatus when the health, detail or advice changed.
+func (t *logTailer) setStatus(h model.Health, detail string, a advice) {
+	if h == t.health && detail == t.detail && a == t.advice {
 		return
 	}
-	t.health, t.detail, t.hint = h, detail, hint
+	t.health, t.detail, t.advice = h, detail, a
 	t.emit(model.SourceStatus{
-		Meta:   model.Meta{Time: time.Now(), Source: model.SourceLog},
-		Of:     model.SourceLog,
-		Health: h,
-		Detail: detail,
-		Hint:   hint,
+		Meta:      model.Meta{Time: time.Now(), Source: model.SourceLog},
+		Of:        model.SourceLog,
+		Health:    h,
+		Detail:    detail,
+		Hint:      a.hint,
+		Condition: a.cond,
 	})
 }

@@ -384,8 +384,8 @@ func TestLogFileMissingThenCreated(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rabbit@broker-1.log")
 	r := startLog(t, &LogFile{Path: path})
 	s := r.waitStatus(t, model.HealthDown, "")
-	if want := "waiting for " + path + ": no such file"; s.Detail != want || s.Of != model.SourceLog {
-		t.Errorf("status %+v, want detail %q", s, want)
+	if want := "waiting for " + path + ": no such file"; s.Detail != want || s.Of != model.SourceLog || s.Condition != "broker-log-missing" {
+		t.Errorf("status %+v, want detail %q, condition broker-log-missing", s, want)
 	}
 	time.Sleep(5 * logTestPoll)
 	if n := len(r.statuses()); n != 1 {
@@ -436,7 +436,7 @@ func TestLogFilePermissionDenied(t *testing.T) {
 	}
 	r := startLog(t, &LogFile{Path: path})
 	s := r.waitStatus(t, model.HealthDown, "permission denied")
-	if !strings.Contains(s.Detail, path) || !strings.Contains(s.Hint, "rabbitmq group") {
+	if !strings.Contains(s.Detail, path) || !strings.Contains(s.Hint, "rabbitmq group") || s.Condition != "broker-log-unreadable" {
 		t.Errorf("status %+v", s)
 	}
 	if err := os.Chmod(path, 0o644); err != nil {
@@ -463,7 +463,7 @@ func TestLogFilePermissionDeniedReported(t *testing.T) {
 	}}
 	r := startLog(t, lf)
 	s := r.waitStatus(t, model.HealthDown, "")
-	if s.Detail != "cannot read "+path+": permission denied" || s.Hint != logReadHint {
+	if s.Detail != "cannot read "+path+": permission denied" || s.Hint != logReadHint || s.Condition != "broker-log-unreadable" {
 		t.Errorf("status %+v", s)
 	}
 	time.Sleep(5 * logTestPoll)

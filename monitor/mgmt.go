@@ -30,17 +30,29 @@ package monitor
 //     "Not management user" everywhere; a user with only the management tag
 //     gets 401 "Not monitor user" on /api/nodes and sees only its own
 //     connections and channels in the lists (without an error).
+//
+// How it is built: one poll is three steps, each in a file of its own.
+//   - fetch (mgmt_fetch.go, with mgmt_http.go and mgmt_paging.go): the
+//     requests, one after the other, with the per-request timeout, paging,
+//     and errors that name the endpoint and say what to do; it decides what
+//     is still worth asking for (nothing after a fatal error, no lists for
+//     a user who sees only its own connections, no channels without
+//     statistics, nothing more after two timeouts).
+//   - decode (mgmt_json.go): each reply's JSON into the wire shapes.
+//   - assemble (mgmt_assemble.go, mgmt_status.go): the model.MgmtSnapshot
+//     from the wire shapes, the columns the broker does not report, and the
+//     poller's status.
+// Run (this file) repeats them with the sources' one reconnect loop
+// (reconnect.go): mgmtPace says how long to wait after a poll, its retry
+// policy how long after a failed one.
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -58,15 +70,14 @@ const (
 )
 
 const (
-	mgmtMaxBackoff     = 60 * time.Second       // failures and slow polls never wait longer (unless Interval is longer)
-	mgmtSlowFloor      = 500 * time.Millisecond // a poll this fast is not slow, whatever the interval (a busy amqptop host is not a slow broker)
-	mgmtRefusedBackoff = 2 * time.Second        // a refused connection is retried at least this often
-	mgmtListLimit      = 256 << 20              // one reply (one page of a list)
-	mgmtSmallLimit     = 16 << 20               // overview, nodes
-	mgmtErrBodyLimit   = 4 << 10                // the body of an error reply
-	mgmtErrLineLimit   = 200                    // characters of an error body quoted in a status
-	mgmtMaxPages       = 100000                 // a broker that keeps saying "more pages"
-	mgmtChangedReport  = 3                      // consecutive polls a list changed while paging before it is reported
+	mgmtMaxBackoff    = 60 * time.Second       // failures and slow polls never wait longer (unless Interval is longer)
+	mgmtSlowFloor     = 500 * time.Millisecond // a poll this fast is not slow, whatever the interval (a busy amqptop host is not a slow broker)
+	mgmtListLimit     = 256 << 20              // one reply (one page of a list)
+	mgmtSmallLimit    = 16 << 20               // overview, nodes
+	mgmtErrBodyLimit  = 4 << 10                // the body of an error reply
+	mgmtErrLineLimit  = 200                    // characters of an error body quoted in a status
+	mgmtMaxPages      = 100000                 // a broker that keeps saying "more pages"
+	mgmtChangedReport = 3                      // consecutive polls a list changed while paging before it is reported
 )
 
 // MgmtConfig configures the management poller.
@@ -92,19 +103,15 @@ type MgmtConfig struct {
 // "nodes.mem_used") or a whole list ("channels"), typically because its
 // statistics are disabled; the affected connections have StatsMissing set.
 type Poller struct {
-	cfg      MgmtConfig
-	rh       *rabbithole.Client // the endpoint (no credentials in it) and the credentials
-	hc       *http.Client
-	hostport string // for messages: the host and port of the URL
-	urlErr   error  // the configuration cannot work: Run reports it and returns
+	cfg    MgmtConfig
+	api    *mgmtAPI // the fetch step: endpoint, credentials, HTTP
+	pace   mgmtPace // when to poll (its fields are test hooks)
+	urlErr error    // the configuration cannot work: Run reports it and returns
 
 	running atomic.Bool
 
-	maxBackoff time.Duration // the longest wait between polls (a test hook)
-	slowFloor  time.Duration // a poll faster than this is never slow (a test hook)
-
 	// State kept across polls by Run's goroutine.
-	changed map[string]int // consecutive polls in which a list changed while paging
+	churn mgmtChurn
 }
 
 // NewPoller returns a poller for c, with defaults filled in. A URL that
@@ -120,13 +127,12 @@ func NewPoller(c MgmtConfig) *Poller {
 		c.PageSize = DefaultMgmtPageSize
 	}
 	p := &Poller{
-		hc:         c.Client,
-		maxBackoff: max(mgmtMaxBackoff, c.Interval),
-		slowFloor:  mgmtSlowFloor,
-		changed:    map[string]int{},
+		api:   &mgmtAPI{hc: c.Client, timeout: c.Timeout, pageSize: c.PageSize},
+		pace:  mgmtPace{interval: c.Interval, max: max(mgmtMaxBackoff, c.Interval), slowFloor: mgmtSlowFloor},
+		churn: mgmtChurn{},
 	}
-	if p.hc == nil {
-		p.hc = defaultMgmtClient()
+	if p.api.hc == nil {
+		p.api.hc = defaultMgmtClient()
 	}
 	base, user, pass, err := parseMgmtURL(c.URL)
 	if err != nil {
@@ -136,14 +142,14 @@ func NewPoller(c MgmtConfig) *Poller {
 			c.User, c.Password = user, pass
 		}
 		if u, _ := url.Parse(base); u != nil {
-			p.hostport = u.Host
+			p.api.hostport = u.Host
 			if u.Port() == "" {
-				p.hostport = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
+				p.api.hostport = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
 			}
 		}
 		// rabbit-hole keeps the endpoint and the credentials; the requests
 		// are ours (it cannot ask for columns or take a context).
-		p.rh, err = rabbithole.NewClient(base, c.User, c.Password)
+		p.api.rh, err = rabbithole.NewClient(base, c.User, c.Password)
 		if err != nil {
 			p.urlErr = fmt.Errorf("management URL: %s", redact(err.Error(), c.User, c.Password))
 		}
@@ -198,17 +204,6 @@ func defaultMgmtClient() *http.Client {
 	}}
 }
 
-func mgmtSleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 // Run implements model.Feed: it polls until ctx is done, emitting
 // model.MgmtSnapshot and model.SourceStatus. It never returns an error for
 // broker trouble: it reports it and keeps trying. It returns an error only
@@ -221,77 +216,88 @@ func (p *Poller) Run(ctx context.Context, emit func(model.Observation)) error {
 	defer p.running.Store(false)
 	if p.urlErr != nil {
 		emit(model.SourceStatus{Meta: mgmtMeta(time.Now()), Of: model.SourceManagement, Health: model.HealthDown,
-			Detail: p.urlErr.Error(), Hint: "give the management API's base URL, e.g. http://127.0.0.1:15672"})
+			Detail: p.urlErr.Error(), Hint: "give the management API's base URL, e.g. http://127.0.0.1:15672",
+			Condition: condMgmtURLInvalid})
 		return p.urlErr
 	}
-	cur := p.cfg.Interval // the polling interval, stretched while the API is slow
-	failures := 0
-	var last *mgmtStatus
-	for {
-		start := time.Now()
-		res := p.poll(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		took := time.Since(start)
-		var wait time.Duration
-		if res.down() {
-			failures++
-			wait = p.backoff(failures)
-			if res.refused() {
-				// Nothing listens: asking again costs the broker nothing, and
-				// a node that restarts answers within seconds.
-				wait = min(wait, mgmtRefusedBackoff)
+	cur := p.pace.interval // the polling interval, stretched while the API is slow
+	var took time.Duration // how long the last poll took
+	var last *mgmtStatus   // the last status emitted
+	// One poll per session: it emits its status (when it changed), then
+	// its snapshot, and got through (resetting the backoff) unless it is
+	// down: nothing fetched, or a fatal error.
+	reconnect(ctx, p.pace.retry(),
+		func(int) (bool, error) {
+			start := time.Now()
+			res := p.poll(ctx)
+			if ctx.Err() != nil {
+				return false, ctx.Err()
 			}
-		} else {
-			failures = 0
-			cur = p.nextInterval(cur, took)
-			wait = max(cur-took, cur/4)
-		}
-		st := p.status(res, cur, took)
-		if last == nil || st.health != last.health || st.key != last.key {
-			emit(model.SourceStatus{Meta: mgmtMeta(time.Now()), Of: model.SourceManagement,
-				Health: st.health, Detail: st.detail, Hint: st.hint})
-			last = &st
-		}
-		if res.snap != nil {
-			emit(*res.snap)
-		}
-		if !mgmtSleep(ctx, wait) {
-			return nil
-		}
-	}
+			took = time.Since(start)
+			if !res.down() {
+				cur = p.pace.next(cur, took)
+			}
+			st := p.status(res, cur, took)
+			if last == nil || st.health != last.health || st.key != last.key {
+				emit(model.SourceStatus{Meta: mgmtMeta(time.Now()), Of: model.SourceManagement,
+					Health: st.health, Detail: st.detail, Hint: st.hint, Condition: st.cond})
+				last = &st
+			}
+			if res.snap != nil {
+				emit(*res.snap)
+			}
+			return !res.down(), res.err()
+		},
+		func(_ int, delay time.Duration, err error) time.Duration {
+			if err != nil {
+				return delay // backed off, or retried soon when nothing listens
+			}
+			return p.pace.wait(cur, took)
+		})
+	return nil
+}
+
+// poll fetches, decodes and assembles one snapshot.
+func (p *Poller) poll(ctx context.Context) mgmtPoll {
+	r := p.api.fetch(ctx)
+	return assemble(&r, p.churn, time.Now())
 }
 
 func mgmtMeta(t time.Time) model.Meta { return model.Meta{Time: t, Source: model.SourceManagement} }
 
-// backoff is the wait after the n-th consecutive failed poll: the interval
-// doubled per failure, capped, minus up to 20% of jitter.
-func (p *Poller) backoff(n int) time.Duration {
-	d := p.cfg.Interval
-	for i := 1; i < n && d < p.maxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, p.maxBackoff)
-	if j := int64(d / 5); j > 0 {
-		d -= time.Duration(rand.Int64N(j))
-	}
-	return d
+// mgmtPace says when the poller polls: every interval, stretched while
+// the API is slow, and after a failed poll as its retry policy says.
+type mgmtPace struct {
+	interval  time.Duration // the configured interval
+	max       time.Duration // the longest wait between polls, stretched or backing off
+	slowFloor time.Duration // a poll faster than this is never slow
 }
 
-// nextInterval stretches the interval when a poll took more than half of
-// it (to twice the poll's duration) and shrinks it back, halving, when
-// polls take less than a quarter of it.
-func (p *Poller) nextInterval(cur, took time.Duration) time.Duration {
-	base := p.cfg.Interval
+// retry is the policy after failed polls: the interval doubled per
+// failure, capped at max, minus up to 20% of jitter; a refused connection
+// is retried at least every refusedRetry.
+func (pc mgmtPace) retry() retryPolicy {
+	return retryPolicy{min: pc.interval, max: pc.max, below: true, refused: refusedRetry}
+}
+
+// next is the interval after a poll that took took at the interval cur:
+// stretched when the poll took more than half of it (to twice the poll's
+// duration), shrunk back, halving, when polls take less than a quarter of
+// it.
+func (pc mgmtPace) next(cur, took time.Duration) time.Duration {
 	switch {
-	case took > cur/2 && took >= p.slowFloor:
-		cur = max(cur, min(mgmtRoundUp(2*took), p.maxBackoff))
-	case took < cur/4 && cur > base:
-		cur = max(base, mgmtRoundUp(cur/2))
+	case took > cur/2 && took >= pc.slowFloor:
+		cur = max(cur, min(mgmtRoundUp(2*took), pc.max))
+	case took < cur/4 && cur > pc.interval:
+		cur = max(pc.interval, mgmtRoundUp(cur/2))
 	}
 	return cur
 }
+
+// wait is the pause after a poll that took took, at the interval cur:
+// the rest of the interval, and at least a quarter of it (polls never
+// overlap, and a slow API gets time to breathe).
+func (pc mgmtPace) wait(cur, took time.Duration) time.Duration { return max(cur-took, cur/4) }
 
 // mgmtRoundUp rounds a duration up to the second (to the millisecond below 1s),
 // so that the interval shown is a readable number.
@@ -315,226 +321,4 @@ func mgmtDur(d time.Duration) string {
 		return d.Round(time.Millisecond).String()
 	}
 	return d.Round(10 * time.Microsecond).String()
-}
-
-// ---- One poll ----
-
-// mgmtPoll is what one poll fetched and what went wrong.
-type mgmtPoll struct {
-	snap       *model.MgmtSnapshot // nil when nothing could be fetched
-	aborted    bool                // a fatal error stopped the poll (refused, credentials, not an API)
-	errs       []*mgmtError        // failures, in request order
-	statsOff   bool                // the broker does not collect statistics
-	notMonitor *mgmtError          // the user lacks the monitoring tag: lists are partial
-	changed    []string            // lists reported as changing while paged, several polls in a row
-	version    string
-	nodes      int
-}
-
-func (r *mgmtPoll) down() bool { return r.aborted || r.snap == nil }
-
-// refused reports whether the poll failed because nothing accepted the
-// connection (the node or its management listener is down).
-func (r *mgmtPoll) refused() bool {
-	for _, e := range r.errs {
-		if e.kind == mgmtErrTransport && strings.Contains(e.msg, "connection refused") {
-			return true
-		}
-	}
-	return false
-}
-
-// Columns asked for. See the file comment for what the broker does with them.
-var (
-	mgmtOverviewColumns = strings.Join([]string{
-		"cluster_name", "rabbitmq_version", "erlang_version", "management_version", "node", "disable_stats",
-		"object_totals", "message_stats.publish_details.rate", "message_stats.deliver_get_details.rate",
-	}, ",")
-	mgmtNodeColumns = strings.Join([]string{
-		"name", "running", "mem_used", "mem_limit", "mem_alarm", "disk_free", "disk_free_limit", "disk_free_alarm",
-		"fd_used", "fd_total", "uptime", "partitions",
-	}, ",")
-	mgmtConnColumns = strings.Join([]string{
-		"name", "user_provided_name",
-		"client_properties.connection_name", "client_properties.product", "client_properties.version",
-		"client_properties.platform", "client_properties.capabilities",
-		"user", "vhost", "peer_host", "peer_port", "node", "protocol", "state", "timeout", "channel_max", "frame_max",
-		"connected_at", "recv_oct", "send_oct", "recv_oct_details.rate", "send_oct_details.rate", "channels",
-		"ssl", "ssl_protocol",
-	}, ",")
-	mgmtChanColumns = strings.Join([]string{
-		"connection_details.name", "number", "node", "user", "vhost", "state", "prefetch_count", "global_prefetch_count",
-		"messages_unacknowledged", "messages_unconfirmed", "consumer_count", "confirm", "transactional",
-		"message_stats.publish_details.rate", "message_stats.deliver_get_details.rate", "message_stats.ack_details.rate",
-	}, ",")
-)
-
-// poll fetches the four endpoints one after the other.
-func (p *Poller) poll(ctx context.Context) mgmtPoll {
-	var res mgmtPoll
-	snap := &model.MgmtSnapshot{}
-	anyOK := false
-	timeouts, skip := 0, false // after two timeouts the rest is not asked for: the API does not answer
-	fail := func(e *mgmtError) {
-		res.errs = append(res.errs, e)
-		if e.fatal {
-			res.aborted = true
-		}
-		if e.kind == mgmtErrTimeout {
-			if timeouts++; timeouts >= 2 {
-				skip = true
-			}
-		}
-	}
-
-	// /api/overview. Its failure alone does not stop the poll: on a
-	// cluster with many queues it is the slowest endpoint.
-	var ov mgmtOverview
-	if err := p.getJSON(ctx, "/api/overview", url.Values{"columns": {mgmtOverviewColumns}}, mgmtSmallLimit, &ov, ""); err != nil {
-		if ctx.Err() != nil {
-			return res
-		}
-		if err.kind == mgmtErrNotFound {
-			err.msg = "the management plugin is not enabled (404 on /api/overview)"
-			err.hint = "rabbitmq-plugins enable rabbitmq_management; if it is enabled, check the URL (host, port, path prefix)"
-			err.fatal = true
-		}
-		fail(err)
-		if res.aborted {
-			return res
-		}
-	} else {
-		anyOK = true
-		snap.Overview = ov.model()
-		res.version = ov.RabbitVersion
-		res.statsOff = ov.DisableStats
-	}
-
-	// /api/nodes (never skipped: at most one timeout before it). A user
-	// with only the management tag is refused here and sees only its own
-	// connections in the lists: those are then useless.
-	var nodes []mgmtNode
-	if err := p.getJSON(ctx, "/api/nodes", url.Values{"columns": {mgmtNodeColumns}}, mgmtSmallLimit, &nodes, ""); err != nil {
-		if ctx.Err() != nil {
-			return res
-		}
-		if err.kind == mgmtErrNotMonitor {
-			res.notMonitor = err
-		} else {
-			fail(err)
-			if res.aborted {
-				return res
-			}
-		}
-	} else {
-		anyOK = true
-		snap.Nodes, snap.NodesOK = make([]model.Node, 0, len(nodes)), true
-		seen := map[string]int{}
-		running := 0
-		for i := range nodes {
-			n := &nodes[i]
-			if n.Name == "" {
-				continue
-			}
-			snap.Nodes = append(snap.Nodes, n.model())
-			if n.Running {
-				running++
-				n.present(seen)
-			}
-		}
-		res.nodes = len(snap.Nodes)
-		for _, col := range mgmtNodeStatColumns {
-			if running > 0 && seen[col] == 0 {
-				snap.Unavailable = append(snap.Unavailable, "nodes."+col)
-			}
-		}
-	}
-
-	if res.notMonitor == nil && !skip {
-		// /api/connections
-		conns, err := mgmtFetchList[mgmtConn](ctx, p, "/api/connections", mgmtConnColumns, "name",
-			func(c *mgmtConn) string { return c.Name })
-		snap.Time = time.Now()
-		switch {
-		case ctx.Err() != nil:
-			return res
-		case err != nil && err.kind == mgmtErrChanged:
-			res.listChanged(p, "/api/connections", true)
-		case err != nil:
-			res.listChanged(p, "/api/connections", false)
-			fail(err)
-			if res.aborted {
-				return res
-			}
-		default:
-			res.listChanged(p, "/api/connections", false)
-			anyOK = true
-			snap.Connections, snap.ConnectionsOK = make([]model.Connection, 0, len(conns)), true
-			seen := map[string]int{}
-			for i := range conns {
-				c := &conns[i]
-				c.present(seen)
-				snap.Connections = append(snap.Connections, c.model())
-			}
-			// A column no connection has is one the broker does not report
-			// (with no connections, only the overview can tell).
-			for _, col := range mgmtConnStatColumns {
-				if len(conns) > 0 && seen[col] == 0 || len(conns) == 0 && res.statsOff {
-					snap.Unavailable = append(snap.Unavailable, "connections."+col)
-					if col == "state" {
-						res.statsOff = true
-					}
-				}
-			}
-		}
-
-		// /api/channels. With statistics off the broker refuses the list.
-		switch {
-		case res.statsOff:
-			snap.Unavailable = append(snap.Unavailable, "channels")
-		case skip:
-		default:
-			chans, err := mgmtFetchList[mgmtChan](ctx, p, "/api/channels", mgmtChanColumns, "connection_details.name",
-				func(c *mgmtChan) string { return c.ConnectionDetails.Name + "\x00" + strconv.Itoa(c.Number) })
-			switch {
-			case ctx.Err() != nil:
-				return res
-			case err != nil && err.kind == mgmtErrStatsDisabled:
-				res.statsOff = true
-				snap.Unavailable = append(snap.Unavailable, "channels")
-			case err != nil && err.kind == mgmtErrChanged:
-				res.listChanged(p, "/api/channels", true)
-			case err != nil:
-				res.listChanged(p, "/api/channels", false)
-				fail(err)
-				if res.aborted {
-					return res
-				}
-			default:
-				res.listChanged(p, "/api/channels", false)
-				anyOK = true
-				snap.Channels, snap.ChannelsOK = make([]model.Channel, 0, len(chans)), true
-				for i := range chans {
-					snap.Channels = append(snap.Channels, chans[i].model())
-				}
-			}
-		}
-	}
-	if res.statsOff {
-		for i := range snap.Connections {
-			if snap.Connections[i].State == model.StateUnknown {
-				snap.Connections[i].StatsMissing = true
-			}
-		}
-	}
-	if !anyOK {
-		return res
-	}
-	if snap.Time.IsZero() {
-		snap.Time = time.Now()
-	}
-	snap.Meta.Source = model.SourceManagement
-	sort.Strings(snap.Unavailable)
-	res.snap = snap
-	return res
 }

@@ -1,7 +1,7 @@
 package monitor
 
-// HTTP for the management poller: one GET with a timeout, and errors that
-// name the endpoint and say what to do, never quoting a password.
+// The fetch step's HTTP: one GET with a timeout, and errors that name the
+// endpoint and say what to do (naming no flag), never quoting a password.
 
 import (
 	"context"
@@ -15,11 +15,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	rabbithole "github.com/michaelklishin/rabbit-hole/v2"
 )
@@ -46,17 +46,37 @@ type mgmtError struct {
 	kind     mgmtErrKind
 	status   string // "401 Unauthorized"
 	msg      string
-	hint     string
-	fatal    bool // the other endpoints will fail the same way: stop the poll
+	hint     string // what to check, naming no flag
+	cond     string // the condition the hint stands for (see Conditions)
+	fatal    bool   // the other endpoints will fail the same way: stop the poll
+	cause    error  // the transport's error, for errors.Is (never printed)
 }
 
 func (e *mgmtError) Error() string { return e.msg }
+func (e *mgmtError) Unwrap() error { return e.cause }
 
-const mgmtMonitoringHint = "check the user and password; the user needs the 'monitoring' tag (rabbitmqctl set_user_tags USER monitoring)"
+// advise sets what to do about the error.
+func (e *mgmtError) advise(cond, hint string) { e.cond, e.hint = cond, hint }
+
+// mgmtAPI is the fetch step's HTTP: the endpoint and the credentials, one
+// GET at a time with a timeout, and errors that say what went wrong.
+type mgmtAPI struct {
+	rh       *rabbithole.Client // the endpoint (no credentials in it) and the credentials
+	hc       *http.Client
+	timeout  time.Duration // per request
+	pageSize int
+	hostport string // for messages: the host and port of the URL
+}
+
+const (
+	mgmtMonitoringHint = "check the user and password; the user needs the 'monitoring' tag (rabbitmqctl set_user_tags USER monitoring)"
+	mgmtDroppedHint    = "the management API or a proxy in between dropped the connection"
+	mgmtNotAPIHint     = "the URL does not seem to point at a RabbitMQ management API"
+)
 
 // getJSON GETs an endpoint and decodes its JSON reply into v.
-func (p *Poller) getJSON(ctx context.Context, endpoint string, q url.Values, limit int64, v any, tolerate string) *mgmtError {
-	body, err := p.get(ctx, endpoint, q, limit)
+func (a *mgmtAPI) getJSON(ctx context.Context, endpoint string, q url.Values, limit int64, v any, tolerate string) *mgmtError {
+	body, err := a.get(ctx, endpoint, q, limit)
 	if err != nil {
 		return err
 	}
@@ -65,46 +85,46 @@ func (p *Poller) getJSON(ctx context.Context, endpoint string, q url.Values, lim
 
 // get performs one GET with the per-request timeout and returns the body
 // of a 200 reply.
-func (p *Poller) get(ctx context.Context, endpoint string, q url.Values, limit int64) ([]byte, *mgmtError) {
-	rctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+func (a *mgmtAPI) get(ctx context.Context, endpoint string, q url.Values, limit int64) ([]byte, *mgmtError) {
+	rctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
-	u := p.rh.Endpoint + endpoint
+	u := a.rh.Endpoint + endpoint
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, p.clean(&mgmtError{endpoint: endpoint, kind: mgmtErrTransport, fatal: true,
+		return nil, a.clean(&mgmtError{endpoint: endpoint, kind: mgmtErrTransport, fatal: true,
 			msg: "GET " + endpoint + ": " + mgmtUnwrapURLError(err).Error()})
 	}
-	req.SetBasicAuth(p.rh.Username, p.rh.Password)
+	req.SetBasicAuth(a.rh.Username, a.rh.Password)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "amqptop")
-	resp, err := p.hc.Do(req)
+	resp, err := a.hc.Do(req)
 	if err != nil {
-		return nil, p.clean(p.transportError(rctx, endpoint, err, false))
+		return nil, a.clean(a.transportError(rctx, endpoint, err, false))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, mgmtErrBodyLimit))
-		return nil, p.clean(p.statusError(endpoint, resp, body))
+		return nil, a.clean(a.statusError(endpoint, resp, body))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, p.clean(p.transportError(rctx, endpoint, err, true))
+		return nil, a.clean(a.transportError(rctx, endpoint, err, true))
 	}
 	if int64(len(body)) > limit {
-		return nil, p.clean(&mgmtError{endpoint: endpoint, kind: mgmtErrStatus,
+		return nil, a.clean(&mgmtError{endpoint: endpoint, kind: mgmtErrStatus,
 			msg:  fmt.Sprintf("GET %s: the reply is larger than %d MiB", endpoint, limit>>20),
-			hint: "lower the page size"})
+			hint: "lower the page size", cond: condMgmtReplyTooLarge})
 	}
 	return body, nil
 }
 
 // clean removes the password (and the Authorization header's value) from
 // texts that might quote them (an error body echoing the request).
-func (p *Poller) clean(e *mgmtError) *mgmtError {
-	user, pass := p.rh.Username, p.rh.Password
+func (a *mgmtAPI) clean(e *mgmtError) *mgmtError {
+	user, pass := a.rh.Username, a.rh.Password
 	if pass != "" {
 		auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
 		e.msg = strings.ReplaceAll(redact(e.msg, user, pass), auth, "xxxxx")
@@ -122,8 +142,8 @@ func mgmtUnwrapURLError(err error) error {
 }
 
 // transportError describes a request that got no (complete) answer.
-func (p *Poller) transportError(rctx context.Context, endpoint string, err error, inBody bool) *mgmtError {
-	e := &mgmtError{endpoint: endpoint, kind: mgmtErrTransport}
+func (a *mgmtAPI) transportError(rctx context.Context, endpoint string, err error, inBody bool) *mgmtError {
+	e := &mgmtError{endpoint: endpoint, kind: mgmtErrTransport, cause: err}
 	prefix := "GET " + endpoint + ": "
 	var (
 		dnsErr  *net.DNSError
@@ -139,37 +159,37 @@ func (p *Poller) transportError(rctx context.Context, endpoint string, err error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || rctx.Err() != nil || errors.As(err, &netErr) && netErr.Timeout():
 		e.kind = mgmtErrTimeout
-		e.msg = prefix + "timeout after " + p.cfg.Timeout.String()
-		e.hint = "the management API did not answer in time: the node may be overloaded, or a firewall drops the packets"
+		e.msg = prefix + "timeout after " + a.timeout.String()
+		e.advise(condMgmtTimeout, "the management API did not answer in time: the node may be overloaded, or a firewall drops the packets")
 	case errors.Is(err, syscall.ECONNREFUSED):
 		e.fatal = true
-		e.msg = prefix + "connection refused by " + p.hostport
-		e.hint = "the management plugin may be off (rabbitmq-plugins enable rabbitmq_management) or the port wrong (15672, 15671 with TLS)"
+		e.msg = prefix + "connection refused by " + a.hostport
+		e.advise(condMgmtConnectionRefused, "the management plugin may be off (rabbitmq-plugins enable rabbitmq_management) or the port wrong (15672, 15671 with TLS)")
 	case errors.As(err, &dnsErr):
 		e.fatal = true
 		e.msg = prefix + "cannot resolve " + dnsErr.Name + ": " + dnsErr.Err
-		e.hint = "check the host name in the management URL"
+		e.advise(condMgmtDNSFailed, "check the host name in the management URL")
 	case errors.As(err, &certErr) || errors.As(err, &uaErr) || errors.As(err, &hostErr) || errors.As(err, &invErr):
 		e.fatal = true
 		e.msg = prefix + "TLS: " + inner.Error()
-		e.hint = "the broker's certificate is not trusted here (or names another host)"
+		e.advise(condMgmtTLSFailed, "the broker's certificate is not trusted here (or names another host)")
 	case errors.As(err, &recErr) || strings.Contains(inner.Error(), "server gave HTTP response to HTTPS client"):
 		e.fatal = true
-		e.msg = prefix + "the server does not speak TLS at " + p.hostport
-		e.hint = "use http:// for this port, or the management TLS port (15671)"
+		e.msg = prefix + "the server does not speak TLS at " + a.hostport
+		e.advise(condMgmtPortNotTLS, "use http:// for this port, or the management TLS port (15671)")
 	case strings.Contains(inner.Error(), "malformed HTTP response"):
 		e.fatal = true
-		e.msg = prefix + "the server at " + p.hostport + " does not answer plain HTTP"
-		e.hint = "use https:// for a TLS port, or check the port (15672 is the management API's)"
+		e.msg = prefix + "the server at " + a.hostport + " does not answer plain HTTP"
+		e.advise(condMgmtPortIsTLS, "use https:// for a TLS port, or check the port (15672 is the management API's)")
 	case inBody && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)):
 		e.msg = prefix + "the server closed the connection mid-response (unexpected EOF)"
-		e.hint = "the management API or a proxy in between dropped the connection"
+		e.advise(condMgmtDropped, mgmtDroppedHint)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		e.msg = prefix + "the server closed the connection without answering"
-		e.hint = "the management API or a proxy in between dropped the connection"
+		e.advise(condMgmtDropped, mgmtDroppedHint)
 	case errors.Is(err, syscall.ECONNRESET):
 		e.msg = prefix + "connection reset by the server"
-		e.hint = "the management API or a proxy in between dropped the connection"
+		e.advise(condMgmtDropped, mgmtDroppedHint)
 	case errors.As(err, &opErr):
 		// Without the addresses: the local port changes with every attempt.
 		e.msg = prefix + opErr.Op + ": " + opErr.Err.Error()
@@ -185,7 +205,7 @@ func (p *Poller) transportError(rctx context.Context, endpoint string, err error
 var mgmtErlangPid = regexp.MustCompile(`<\d+\.\d+\.\d+>`)
 
 // statusError describes a non-200 reply.
-func (p *Poller) statusError(endpoint string, resp *http.Response, body []byte) *mgmtError {
+func (a *mgmtAPI) statusError(endpoint string, resp *http.Response, body []byte) *mgmtError {
 	e := &mgmtError{endpoint: endpoint, kind: mgmtErrStatus, status: resp.Status}
 	if e.status == "" {
 		e.status = strconv.Itoa(resp.StatusCode)
@@ -206,21 +226,26 @@ func (p *Poller) statusError(endpoint string, resp *http.Response, body []byte) 
 	prefix := "GET " + endpoint + ": "
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized && endpoint == "/api/nodes" && strings.Contains(reason, "Not monitor user"):
-		e.kind, e.hint = mgmtErrNotMonitor, mgmtMonitoringHint
+		e.kind = mgmtErrNotMonitor
+		e.advise(condMgmtNotMonitoringUser, mgmtMonitoringHint)
 		e.status = strconv.Itoa(code) + " " + reason
 		e.msg = prefix + e.status
 	case code == http.StatusUnauthorized && strings.Contains(reason, "Not management user"):
-		e.kind, e.fatal, e.hint = mgmtErrAuth, true, mgmtMonitoringHint
-		e.msg = "user " + strconv.Quote(p.cfg.User) + " may not use the management API: it lacks the 'monitoring' (or 'management') tag (401 " + reason + ")"
+		e.kind, e.fatal = mgmtErrAuth, true
+		e.advise(condMgmtNotManagementUser, mgmtMonitoringHint)
+		e.msg = "user " + strconv.Quote(a.rh.Username) + " may not use the management API: it lacks the 'monitoring' (or 'management') tag (401 " + reason + ")"
 	case code == http.StatusUnauthorized:
-		e.kind, e.fatal, e.hint = mgmtErrAuth, true, mgmtMonitoringHint
+		e.kind, e.fatal = mgmtErrAuth, true
+		e.advise(condMgmtUnauthorized, mgmtMonitoringHint)
 		e.msg = "management API refused the credentials (401)"
 	case code == http.StatusForbidden:
-		e.kind, e.fatal, e.hint = mgmtErrAuth, true, mgmtMonitoringHint
-		e.msg = "management API refused user " + strconv.Quote(p.cfg.User) + " (403): it lacks the 'monitoring' (or 'management') tag"
+		e.kind, e.fatal = mgmtErrAuth, true
+		e.advise(condMgmtNotManagementUser, mgmtMonitoringHint)
+		e.msg = "management API refused user " + strconv.Quote(a.rh.Username) + " (403): it lacks the 'monitoring' (or 'management') tag"
 		if endpoint == "/api/nodes" && strings.Contains(reason, "monitor") {
 			e.kind, e.fatal = mgmtErrNotMonitor, false
 			e.status = "403 " + reason
+			e.advise(condMgmtNotMonitoringUser, mgmtMonitoringHint)
 		}
 	case code == http.StatusNotFound:
 		e.kind = mgmtErrNotFound
@@ -238,11 +263,11 @@ func (p *Poller) statusError(endpoint string, resp *http.Response, body []byte) 
 		}
 		switch {
 		case strings.Contains(line, "HTTP request to an HTTPS server"):
-			e.hint = "use https:// for this port"
+			e.advise(condMgmtPortIsTLS, "use https:// for this port")
 		case code == http.StatusServiceUnavailable:
-			e.hint = "the node may be starting, stopping or overloaded"
+			e.advise(condMgmtUnavailable, "the node may be starting, stopping or overloaded")
 		case code >= 500:
-			e.hint = "the management API failed on the broker; the node's log says why"
+			e.advise(condMgmtServerError, "the management API failed on the broker; the node's log says why")
 		}
 	}
 	return e
@@ -273,70 +298,3 @@ func mgmtFirstLine(b []byte) string {
 }
 
 func mgmtUTF8Start(b byte) bool { return b&0xC0 != 0x80 }
-
-// mgmtDecode decodes a reply. A field of an unexpected type (inside an
-// item when tolerate is the items' path prefix, "items.") is left empty
-// instead of failing the whole reply; a reply of the wrong shape or that
-// does not parse is an error naming the endpoint.
-func mgmtDecode(endpoint string, body []byte, v any, tolerate string) *mgmtError {
-	err := json.Unmarshal(body, v)
-	if err == nil {
-		return nil
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		if te.Field != "" && strings.HasPrefix(te.Field, tolerate) {
-			return nil
-		}
-		return &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
-			msg:  "unexpected JSON from " + endpoint + ": " + mgmtJSONKind(te.Value) + " where " + mgmtGoKind(te.Type) + " was expected" + mgmtAtField(te.Field),
-			hint: "the URL does not seem to point at a RabbitMQ management API"}
-	}
-	e := &mgmtError{endpoint: endpoint, kind: mgmtErrJSON, msg: "invalid JSON from " + endpoint + ": " + err.Error()}
-	if mgmtFirstByte(body) == '<' {
-		e.hint = "the reply is HTML: the URL does not seem to point at the RabbitMQ management API"
-	} else {
-		e.hint = "the reply was cut short or garbled (a proxy, or the broker under memory pressure)"
-	}
-	return e
-}
-
-func mgmtAtField(f string) string {
-	if f == "" {
-		return ""
-	}
-	return " (at " + f + ")"
-}
-
-func mgmtJSONKind(v string) string {
-	switch v {
-	case "array":
-		return "an array"
-	case "object":
-		return "an object"
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	}
-	return "a " + v
-}
-
-func mgmtGoKind(t reflect.Type) string {
-	if t == nil {
-		return "something else"
-	}
-	switch t.Kind() {
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Pointer:
-		return mgmtGoKind(t.Elem())
-	}
-	return "a number"
-}

@@ -1,16 +1,21 @@
 package monitor
 
 import (
+	"encoding/json"
+	"errors"
 	"net"
+	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/amqptop/amqptop/model"
 	rabbithole "github.com/michaelklishin/rabbit-hole/v2"
 )
 
-// ---- JSON shapes (only the fields used) and their mapping to the model ----
+// The decode step: the JSON shapes of the replies (only the fields used),
+// how a reply is decoded into them, and their mapping to the model.
 
 type mgmtRate struct {
 	Rate float64 `json:"rate"`
@@ -255,4 +260,123 @@ func (c *mgmtChan) model() model.Channel {
 		DeliverRate:    c.MessageStats.DeliverGetDetails.Rate,
 		AckRate:        c.MessageStats.AckDetails.Rate,
 	}
+}
+
+// ---- Decoding ----
+
+// mgmtDecode decodes a reply. A field of an unexpected type (inside an
+// item when tolerate is the items' path prefix, "items.") is left empty
+// instead of failing the whole reply; a reply of the wrong shape or that
+// does not parse is an error naming the endpoint.
+func mgmtDecode(endpoint string, body []byte, v any, tolerate string) *mgmtError {
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" && strings.HasPrefix(te.Field, tolerate) {
+			return nil
+		}
+		return &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
+			msg:  "unexpected JSON from " + endpoint + ": " + mgmtJSONKind(te.Value) + " where " + mgmtGoKind(te.Type) + " was expected" + mgmtAtField(te.Field),
+			hint: mgmtNotAPIHint, cond: condMgmtNotRabbitMQ}
+	}
+	e := &mgmtError{endpoint: endpoint, kind: mgmtErrJSON, msg: "invalid JSON from " + endpoint + ": " + err.Error()}
+	if mgmtFirstByte(body) == '<' {
+		e.advise(condMgmtNotRabbitMQ, "the reply is HTML: the URL does not seem to point at the RabbitMQ management API")
+	} else {
+		e.advise(condMgmtGarbledReply, "the reply was cut short or garbled (a proxy, or the broker under memory pressure)")
+	}
+	return e
+}
+
+func mgmtAtField(f string) string {
+	if f == "" {
+		return ""
+	}
+	return " (at " + f + ")"
+}
+
+func mgmtJSONKind(v string) string {
+	switch v {
+	case "array":
+		return "an array"
+	case "object":
+		return "an object"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	}
+	return "a " + v
+}
+
+func mgmtGoKind(t reflect.Type) string {
+	if t == nil {
+		return "something else"
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Pointer:
+		return mgmtGoKind(t.Elem())
+	}
+	return "a number"
+}
+
+// mgmtPage is a page of a list, as the API sends it when asked for one.
+type mgmtPage[T any] struct {
+	TotalCount int  `json:"total_count"`
+	Page       int  `json:"page"`
+	PageCount  int  `json:"page_count"`
+	Items      *[]T `json:"items"`
+}
+
+// mgmtListReply is one reply of a list endpoint, decoded.
+type mgmtListReply[T any] struct {
+	items     []T
+	paged     bool // a page; else the whole list (a broker that ignores paging)
+	total     int  // of a page: the length of the whole list
+	pageCount int  // of a page: how many pages the list has
+}
+
+// mgmtDecodeList decodes a reply of a list endpoint: a page, or the whole
+// list as an array. A field of an unexpected type inside an item is left
+// empty.
+func mgmtDecodeList[T any](endpoint string, body []byte) (mgmtListReply[T], *mgmtError) {
+	if mgmtFirstByte(body) == '[' {
+		var items []T
+		if err := mgmtDecode(endpoint, body, &items, ""); err != nil {
+			return mgmtListReply[T]{}, err
+		}
+		return mgmtListReply[T]{items: items}, nil
+	}
+	var pg mgmtPage[T]
+	if err := mgmtDecode(endpoint, body, &pg, "items."); err != nil {
+		return mgmtListReply[T]{}, err
+	}
+	if pg.Items == nil {
+		return mgmtListReply[T]{}, &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
+			msg:  "unexpected reply from " + endpoint + ": a page without items",
+			hint: mgmtNotAPIHint, cond: condMgmtNotRabbitMQ}
+	}
+	return mgmtListReply[T]{items: *pg.Items, paged: true, total: pg.TotalCount, pageCount: pg.PageCount}, nil
+}
+
+func mgmtFirstByte(b []byte) byte {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		}
+		return c
+	}
+	return 0
 }

@@ -306,14 +306,17 @@ func TestMgmtLiveCredentials(t *testing.T) {
 		return st, s
 	}
 	if st, _ := run("guest", pass); st.Health != model.HealthDown || st.Detail != "management API refused the credentials (401)" ||
-		st.Hint != "check the user and password; the user needs the 'monitoring' tag (rabbitmqctl set_user_tags USER monitoring)" {
+		st.Hint != "check the user and password; the user needs the 'monitoring' tag (rabbitmqctl set_user_tags USER monitoring)" ||
+		st.Condition != "mgmt-unauthorized" {
 		t.Errorf("wrong password: %+v", st)
 	}
-	if st, _ := run("amqptop-notag-"+sfx, pass); st.Health != model.HealthDown || !strings.Contains(st.Detail, "lacks the 'monitoring' (or 'management') tag (401 Not management user)") {
+	if st, _ := run("amqptop-notag-"+sfx, pass); st.Health != model.HealthDown || !strings.Contains(st.Detail, "lacks the 'monitoring' (or 'management') tag (401 Not management user)") ||
+		st.Condition != "mgmt-not-management-user" {
 		t.Errorf("no tag: %+v", st)
 	}
 	st, s := run("amqptop-mgmtonly-"+sfx, pass)
-	if st.Health != model.HealthDegraded || !strings.Contains(st.Detail, "lacks the 'monitoring' tag: /api/nodes refused it (401 Not monitor user)") {
+	if st.Health != model.HealthDegraded || !strings.Contains(st.Detail, "lacks the 'monitoring' tag: /api/nodes refused it (401 Not monitor user)") ||
+		st.Condition != "mgmt-not-monitoring-user" {
 		t.Errorf("management tag only: %+v", st)
 	}
 	for _, sn := range s.snapshots() {
@@ -356,7 +359,7 @@ func TestMgmtLiveColumnsBytes(t *testing.T) {
 		full, items := size(l.endpoint)
 		q := fmt.Sprintf("?columns=%s&page=1&page_size=500&sort=%s", l.columns, l.sort)
 		trimmed, _ := size(l.endpoint + q)
-		body, err := p.get(context.Background(), l.endpoint, map[string][]string{
+		body, err := p.api.get(context.Background(), l.endpoint, map[string][]string{
 			"columns": {l.columns}, "page": {"1"}, "page_size": {"500"}, "sort": {l.sort}}, mgmtListLimit)
 		if err != nil {
 			t.Fatal(err)
@@ -434,7 +437,8 @@ func TestMgmtLiveStatsDisabled(t *testing.T) {
 			t.Errorf("unavailable %q lacks %q", snap.Unavailable, col)
 		}
 	}
-	if st := s.statuses()[0]; st.Health != model.HealthDegraded || !strings.HasPrefix(st.Detail, "statistics are disabled on the broker") {
+	if st := s.statuses()[0]; st.Health != model.HealthDegraded || !strings.HasPrefix(st.Detail, "statistics are disabled on the broker") ||
+		st.Condition != "stats-disabled" {
 		t.Errorf("status %+v", st)
 	}
 	if n := len(s.snapshots()); n == 0 {

@@ -9,17 +9,10 @@ import (
 	"strconv"
 )
 
-// listChanged counts the polls in a row in which a list kept changing
-// while it was paged through; it is reported after a few.
-func (r *mgmtPoll) listChanged(p *Poller, endpoint string, changed bool) {
-	if !changed {
-		delete(p.changed, endpoint)
-		return
-	}
-	p.changed[endpoint]++
-	if p.changed[endpoint] >= mgmtChangedReport {
-		r.changed = append(r.changed, endpoint)
-	}
+// mgmtListSpec says how to ask for a list and how to tell its items apart.
+type mgmtListSpec[T any] struct {
+	endpoint, columns, sort string
+	key                     func(*T) string // "" (or a NUL first): the item is dropped
 }
 
 // mgmtFetchList reads a whole list, page by page. The pages are read one after
@@ -27,72 +20,55 @@ func (r *mgmtPoll) listChanged(p *Poller, endpoint string, changed bool) {
 // between the first and the last page (or a page runs past the end), items
 // may have been skipped, so the list is read again once; if it changes
 // again the result is an mgmtErrChanged error and the list is not used.
-func mgmtFetchList[T any](ctx context.Context, p *Poller, endpoint, columns, sortBy string, key func(*T) string) ([]T, *mgmtError) {
+func mgmtFetchList[T any](ctx context.Context, a *mgmtAPI, l mgmtListSpec[T]) ([]T, *mgmtError) {
 	for attempt := 1; ; attempt++ {
-		items, changed, err := mgmtFetchPages(ctx, p, endpoint, columns, sortBy, key)
+		items, changed, err := mgmtFetchPages(ctx, a, l)
 		if err != nil || !changed {
 			return items, err
 		}
 		if attempt == 2 {
-			return nil, &mgmtError{endpoint: endpoint, kind: mgmtErrChanged,
-				msg: endpoint + " changed while amqptop paged through it (" + strconv.Itoa(len(items)) + " items)"}
+			return nil, &mgmtError{endpoint: l.endpoint, kind: mgmtErrChanged,
+				msg: l.endpoint + " changed while amqptop paged through it (" + strconv.Itoa(len(items)) + " items)"}
 		}
 	}
 }
 
-type mgmtPage[T any] struct {
-	TotalCount int  `json:"total_count"`
-	Page       int  `json:"page"`
-	PageCount  int  `json:"page_count"`
-	Items      *[]T `json:"items"`
-}
-
-func mgmtFetchPages[T any](ctx context.Context, p *Poller, endpoint, columns, sortBy string, key func(*T) string) (all []T, changed bool, _ *mgmtError) {
+func mgmtFetchPages[T any](ctx context.Context, a *mgmtAPI, l mgmtListSpec[T]) (all []T, changed bool, _ *mgmtError) {
 	seen := map[string]struct{}{}
 	total := -1
 	for n := 1; ; n++ {
 		q := url.Values{
-			"columns":   {columns},
+			"columns":   {l.columns},
 			"page":      {strconv.Itoa(n)},
-			"page_size": {strconv.Itoa(p.cfg.PageSize)},
-			"sort":      {sortBy},
+			"page_size": {strconv.Itoa(a.pageSize)},
+			"sort":      {l.sort},
 		}
-		body, err := p.get(ctx, endpoint, q, mgmtListLimit)
+		body, err := a.get(ctx, l.endpoint, q, mgmtListLimit)
 		if err != nil {
 			if err.kind == mgmtErrPageRange {
 				return all, true, nil // the list shrank under us
 			}
 			return nil, false, err
 		}
-		if t := mgmtFirstByte(body); t == '[' {
-			// A broker without paging sends the whole list.
-			var items []T
-			if err := mgmtDecode(endpoint, body, &items, ""); err != nil {
-				return nil, false, err
-			}
-			return mgmtDedupe(items, key, seen), false, nil
-		}
-		var pg mgmtPage[T]
-		if err := mgmtDecode(endpoint, body, &pg, "items."); err != nil {
+		pg, err := mgmtDecodeList[T](l.endpoint, body)
+		if err != nil {
 			return nil, false, err
 		}
-		if pg.Items == nil {
-			return nil, false, &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
-				msg:  "unexpected reply from " + endpoint + ": a page without items",
-				hint: "the URL does not seem to point at a RabbitMQ management API"}
+		if !pg.paged {
+			return mgmtDedupe(pg.items, l.key, seen), false, nil
 		}
 		if total < 0 {
-			total = pg.TotalCount
-		} else if pg.TotalCount != total {
+			total = pg.total
+		} else if pg.total != total {
 			changed = true
 		}
-		all = append(all, mgmtDedupe(*pg.Items, key, seen)...)
-		if n >= pg.PageCount || len(*pg.Items) == 0 {
+		all = append(all, mgmtDedupe(pg.items, l.key, seen)...)
+		if n >= pg.pageCount || len(pg.items) == 0 {
 			break
 		}
 		if n >= mgmtMaxPages {
-			return nil, false, &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
-				msg: "unexpected reply from " + endpoint + ": more than " + strconv.Itoa(mgmtMaxPages) + " pages"}
+			return nil, false, &mgmtError{endpoint: l.endpoint, kind: mgmtErrJSON,
+				msg: "unexpected reply from " + l.endpoint + ": more than " + strconv.Itoa(mgmtMaxPages) + " pages"}
 		}
 	}
 	return all, changed, nil
@@ -114,15 +90,4 @@ func mgmtDedupe[T any](items []T, key func(*T) string, seen map[string]struct{})
 		out = append(out, items[i])
 	}
 	return out
-}
-
-func mgmtFirstByte(b []byte) byte {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		}
-		return c
-	}
-	return 0
 }

@@ -13,22 +13,26 @@ import (
 type mgmtStatus struct {
 	health       model.Health
 	detail, hint string
+	cond         string // the condition of the hint
 	key          string // what identifies the status for "has it changed" (detail without the varying parts)
 }
 
+// status says how the API is doing after the poll res, which took took,
+// polling every cur.
 func (p *Poller) status(res mgmtPoll, cur, took time.Duration) mgmtStatus {
 	if res.down() {
 		if len(res.errs) == 0 { // cannot happen: nothing fetched and no error
 			return mgmtStatus{health: model.HealthDown, detail: "no reply", key: "no reply"}
 		}
 		e := res.errs[0]
-		return mgmtStatus{health: model.HealthDown, detail: e.msg, hint: e.hint, key: e.msg}
+		return mgmtStatus{health: model.HealthDown, detail: e.msg, hint: e.hint, cond: e.cond, key: e.msg}
 	}
-	var details, keys, hints []string
-	add := func(detail, key, hint string) {
+	var details, keys []string
+	var advices []advice
+	add := func(detail, key string, a advice) {
 		details, keys = append(details, detail), append(keys, key)
-		if hint != "" {
-			hints = append(hints, hint)
+		if a.hint != "" {
+			advices = append(advices, a)
 		}
 	}
 	if len(res.errs) > 0 {
@@ -41,30 +45,30 @@ func (p *Poller) status(res mgmtPoll, cur, took time.Duration) mgmtStatus {
 			}
 			d += " (also failed: " + strings.Join(also, ", ") + ")"
 		}
-		add(d, d, e.hint)
+		add(d, d, advice{e.cond, e.hint})
 	}
 	if e := res.notMonitor; e != nil {
 		d := "user " + strconv.Quote(p.cfg.User) + " lacks the 'monitoring' tag: /api/nodes refused it (" + e.status + ") and the API lists only its own connections and channels"
-		add(d, d, mgmtMonitoringHint)
+		add(d, d, advice{condMgmtNotMonitoringUser, mgmtMonitoringHint})
 	}
 	if res.statsOff {
 		d := "statistics are disabled on the broker: connection state, heartbeat, client names, bytes, rates and channels are not reported"
-		add(d, d, "the broker runs with management_agent.disable_metrics_collector = true (or management.disable_stats = true); amqptop still sees connections come and go")
+		add(d, d, advice{condStatsDisabled, "the broker runs with management_agent.disable_metrics_collector = true (or management.disable_stats = true); amqptop still sees connections come and go"})
 	}
 	for _, ep := range res.changed {
 		d := ep + " changes faster than amqptop can page through it: it is skipped in some polls"
-		add(d, d, "raise the page size (up to 500) or poll less often")
+		add(d, d, advice{condMgmtListChanging, "raise the page size (up to 500) or poll less often"})
 	}
-	if cur > p.cfg.Interval {
-		add("slow: poll took "+mgmtDur(took)+"; polling every "+mgmtDur(cur), "slow:"+cur.String(),
-			"the management API answers slowly (a busy node or many connections); amqptop polls less often until it is fast again")
+	if cur > p.pace.interval {
+		add("slow: poll took "+mgmtDur(took)+"; polling every "+mgmtDur(cur), "slow:"+cur.String(), advice{condMgmtSlow,
+			"the management API answers slowly (a busy node or many connections); amqptop polls less often until it is fast again"})
 	}
 	if len(details) > 0 {
-		h := ""
-		if len(hints) > 0 {
-			h = hints[0]
+		var a advice
+		if len(advices) > 0 {
+			a = advices[0]
 		}
-		return mgmtStatus{health: model.HealthDegraded, detail: strings.Join(details, "; "), hint: h, key: strings.Join(keys, "; ")}
+		return mgmtStatus{health: model.HealthDegraded, detail: strings.Join(details, "; "), hint: a.hint, cond: a.cond, key: strings.Join(keys, "; ")}
 	}
 	d := "management API answers"
 	if res.version != "" {

@@ -261,6 +261,20 @@ func (s *started) stop(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 	checkNoPassword(t, s.all())
+	checkConditions(t, s.all())
+}
+
+// checkConditions fails if a status has a hint without a condition, or a
+// condition Conditions does not list.
+func checkConditions(t *testing.T, obs []model.Observation) {
+	t.Helper()
+	for _, o := range obs {
+		if st, ok := o.(model.SourceStatus); ok {
+			if st.Hint != "" && st.Condition == "" || st.Condition != "" && !slices.Contains(Conditions(), st.Condition) {
+				t.Errorf("status with hint %q and condition %q", st.Hint, st.Condition)
+			}
+		}
+	}
 }
 
 // waitFor polls cond until it holds or the deadline passes.
@@ -356,7 +370,8 @@ func TestMgmtMapping(t *testing.T) {
 	snap := s.firstSnapshot(t)
 	s.stop(t)
 
-	if st.Health != model.HealthUp || st.Detail != "RabbitMQ 3.10.8, 3 nodes" || st.Of != model.SourceManagement || st.Source != model.SourceManagement {
+	if st.Health != model.HealthUp || st.Detail != "RabbitMQ 3.10.8, 3 nodes" || st.Of != model.SourceManagement || st.Source != model.SourceManagement ||
+		st.Condition != "" || st.Hint != "" {
 		t.Errorf("status = %+v, want up \"RabbitMQ 3.10.8, 3 nodes\" from and of management", st)
 	}
 	if snap.Source != model.SourceManagement || snap.Time.IsZero() {
@@ -636,7 +651,7 @@ func TestMgmtPagingListChanges(t *testing.T) {
 			t.Errorf("first status %+v: the first polls with a changing list are not reported", sts[0])
 		}
 		last := sts[len(sts)-1]
-		if !strings.Contains(last.Detail, "/api/connections changes faster than amqptop can page through it") {
+		if !strings.Contains(last.Detail, "/api/connections changes faster than amqptop can page through it") || last.Condition != "mgmt-list-changing" {
 			t.Errorf("status = %+v", last)
 		}
 		if len(snaps) < mgmtChangedReport {
@@ -672,6 +687,7 @@ type errorCase struct {
 	detail   string // exact, or a substring when partial is set
 	partial  bool
 	hint     string // substring
+	cond     string // the status's Condition
 	snapshot string // "" none expected; else which parts are OK, e.g. "NCh" (nodes, connections, channels) or "-" for none
 	check    func(t *testing.T, f *fakeMgmt, s *started)
 }
@@ -685,6 +701,7 @@ func TestMgmtErrors(t *testing.T) {
 	cases := []errorCase{
 		{
 			name: "500 everywhere",
+			cond: "mgmt-server-error",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				for _, ep := range []string{"/api/overview", "/api/nodes", "/api/connections", "/api/channels"} {
 					f.override[ep] = serveStatus(500, boom)
@@ -695,6 +712,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "500 on channels only",
+			cond: "mgmt-server-error",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.override["/api/channels"] = serveStatus(500, boom)
 			},
@@ -703,6 +721,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "500 on overview alone keeps the rest",
+			cond: "mgmt-server-error",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.override["/api/overview"] = serveStatus(500, "<html><body>\n<h1>oops</h1>")
 			},
@@ -716,6 +735,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "503 body without newline, long",
+			cond: "mgmt-unavailable",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				for _, ep := range []string{"/api/overview", "/api/nodes", "/api/connections", "/api/channels"} {
 					f.override[ep] = serveStatus(503, strings.Repeat("x", 10000))
@@ -726,6 +746,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "401 wrong password",
+			cond: "mgmt-unauthorized",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				c.Password = mgmtTestPass + "-old" // still must not show
 			},
@@ -739,6 +760,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "401 not a management user",
+			cond: "mgmt-not-management-user",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				for _, ep := range []string{"/api/overview", "/api/nodes", "/api/connections", "/api/channels"} {
 					f.override[ep] = serveStatus(401, `{"error":"not_authorised","reason":"Not management user"}`)
@@ -750,6 +772,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "403",
+			cond: "mgmt-not-management-user",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.override["/api/overview"] = serveStatus(403, `{"error":"not_authorised","reason":"Access refused."}`)
 			},
@@ -759,6 +782,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "management tag only",
+			cond: "mgmt-not-monitoring-user",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.override["/api/nodes"] = serveStatus(401, `{"error":"not_authorised","reason":"Not monitor user"}`)
 			},
@@ -777,6 +801,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "404 on overview",
+			cond: "mgmt-not-found",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.override["/api/overview"] = serveStatus(404, `{"error":"Object Not Found","reason":"Not Found"}`)
 			},
@@ -785,6 +810,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "slow past the timeout",
+			cond: "mgmt-timeout",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				c.Timeout = 50 * time.Millisecond
 				f.override["/api/connections"] = func(w http.ResponseWriter, r *http.Request) {
@@ -799,6 +825,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "no answer at all",
+			cond: "mgmt-timeout",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				c.Timeout = 30 * time.Millisecond
 				f.delay = time.Second
@@ -813,6 +840,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "truncated JSON",
+			cond: "mgmt-garbled-reply",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.transform["/api/connections"] = func(b []byte) []byte { return b[:len(b)/2] }
 			},
@@ -821,6 +849,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "garbage JSON",
+			cond: "mgmt-garbled-reply",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.override["/api/channels"] = serveStatus(200, "garbage{")
 			},
@@ -829,6 +858,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "HTML instead of JSON",
+			cond: "mgmt-not-rabbitmq",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				for _, ep := range []string{"/api/overview", "/api/nodes", "/api/connections", "/api/channels"} {
 					f.override[ep] = func(w http.ResponseWriter, r *http.Request) {
@@ -842,6 +872,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "JSON of the wrong shape",
+			cond: "mgmt-not-rabbitmq",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.override["/api/nodes"] = serveStatus(200, `{"nodes":[]}`)
 				f.override["/api/connections"] = serveStatus(200, `{"total_count":1,"page_count":1}`)
@@ -852,6 +883,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "connection closed mid-response",
+			cond: "mgmt-dropped",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.override["/api/connections"] = func(w http.ResponseWriter, r *http.Request) {
 					conn, buf, err := w.(http.Hijacker).Hijack()
@@ -871,6 +903,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "connection closed before answering",
+			cond: "mgmt-dropped",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.override["/api/channels"] = func(w http.ResponseWriter, r *http.Request) {
 					conn, _, err := w.(http.Hijacker).Hijack()
@@ -884,6 +917,7 @@ func TestMgmtErrors(t *testing.T) {
 		},
 		{
 			name: "stats disabled on the node",
+			cond: "stats-disabled",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
 				f.files = map[string]string{
 					"/api/overview": "nostats_overview.json", "/api/nodes": "nostats_nodes.json",
@@ -919,6 +953,9 @@ func TestMgmtErrors(t *testing.T) {
 			}
 			if !strings.Contains(st.Hint, tc.hint) {
 				t.Errorf("hint %q, want it to contain %q", st.Hint, tc.hint)
+			}
+			if st.Condition != tc.cond {
+				t.Errorf("condition %q, want %q", st.Condition, tc.cond)
 			}
 			snaps := s.snapshots()
 			switch {
@@ -995,6 +1032,9 @@ func TestMgmtStatsDisabled(t *testing.T) {
 		if snap.Overview.Connections != 2 || snap.Overview.RabbitVersion != "3.10.8" {
 			t.Errorf("overview %+v", snap.Overview)
 		}
+		if st := s.statuses()[0]; st.Condition != "stats-disabled" || !strings.Contains(st.Hint, "disable_metrics_collector") {
+			t.Errorf("status %+v", st)
+		}
 	})
 	t.Run("overview failed", func(t *testing.T) {
 		f := newFakeMgmt(t, nostats)
@@ -1059,6 +1099,9 @@ func TestMgmtConnectionRefused(t *testing.T) {
 	if !strings.Contains(st.Hint, "rabbitmq-plugins enable rabbitmq_management") || !strings.Contains(st.Hint, "port") {
 		t.Errorf("hint %q", st.Hint)
 	}
+	if st.Condition != "mgmt-connection-refused" {
+		t.Errorf("condition %q", st.Condition)
+	}
 }
 
 // closedPort returns 127.0.0.1:port where nothing listens.
@@ -1094,7 +1137,7 @@ func TestMgmtBadURL(t *testing.T) {
 			t.Errorf("%q: Run returned %v", u, err)
 		}
 		sts := rec.statuses()
-		if len(sts) != 1 || sts[0].Health != model.HealthDown || sts[0].Detail != err.Error() {
+		if len(sts) != 1 || sts[0].Health != model.HealthDown || sts[0].Detail != err.Error() || sts[0].Condition != "mgmt-url-invalid" {
 			t.Errorf("%q: statuses %+v", u, sts)
 		}
 		checkNoPassword(t, rec.all())
@@ -1171,7 +1214,7 @@ func TestMgmtBackoff(t *testing.T) {
 	}
 	c := testConfig(f.srv.URL)
 	c.Interval = 10 * time.Millisecond
-	s := startPoller(t, c, func(p *Poller) { p.maxBackoff = 80 * time.Millisecond })
+	s := startPoller(t, c, func(p *Poller) { p.pace.max = 80 * time.Millisecond })
 	s.waitFor(t, "8 polls", 10*time.Second, func() bool { return len(f.arrivals("/api/overview")) >= 8 })
 	s.stop(t)
 	at := f.arrivals("/api/overview")
@@ -1207,7 +1250,7 @@ func TestMgmtBackoffValues(t *testing.T) {
 	for n := 1; n <= 10; n++ {
 		hi := min(5*time.Second<<(n-1), 60*time.Second)
 		for range 50 {
-			d := p.backoff(n)
+			d := p.pace.retry().delay(n, nil)
 			if d > hi || d < hi*8/10 {
 				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n, d, hi*8/10, hi)
 			}
@@ -1234,7 +1277,7 @@ func TestMgmtIntervalValues(t *testing.T) {
 		{8 * time.Second, time.Second, 5 * time.Second},
 	}
 	for _, s := range steps {
-		if got := p.nextInterval(s.cur, s.took); got != s.want {
+		if got := p.pace.next(s.cur, s.took); got != s.want {
 			t.Errorf("nextInterval(%v, %v) = %v, want %v", s.cur, s.took, got, s.want)
 		}
 	}
@@ -1245,7 +1288,7 @@ func TestMgmtSlowStretchesInterval(t *testing.T) {
 	f.delay = 15 * time.Millisecond
 	c := testConfig(f.srv.URL)
 	c.Interval = 20 * time.Millisecond
-	s := startPoller(t, c, func(p *Poller) { p.slowFloor = 0 })
+	s := startPoller(t, c, func(p *Poller) { p.pace.slowFloor = 0 })
 	s.waitFor(t, "a slow status", 10*time.Second, func() bool {
 		for _, st := range s.statuses() {
 			if st.Health == model.HealthDegraded {
@@ -1261,7 +1304,7 @@ func TestMgmtSlowStretchesInterval(t *testing.T) {
 			break
 		}
 	}
-	if !strings.HasPrefix(slow.Detail, "slow: poll took ") || !strings.Contains(slow.Detail, "; polling every ") {
+	if !strings.HasPrefix(slow.Detail, "slow: poll took ") || !strings.Contains(slow.Detail, "; polling every ") || slow.Condition != "mgmt-slow" {
 		t.Errorf("slow status %+v", slow)
 	}
 	// Polls are spaced by the stretched interval now.
@@ -1320,7 +1363,7 @@ func TestMgmtPasswordNeverShows(t *testing.T) {
 	}
 	// The errors themselves.
 	p := NewPoller(testConfig("http://" + mgmtTestUser + ":" + mgmtTestPass + "@" + closedPort(t)))
-	if _, err := p.get(context.Background(), "/api/overview", nil, 1<<20); err == nil || strings.Contains(err.msg+err.hint, mgmtTestPass) {
+	if _, err := p.api.get(context.Background(), "/api/overview", nil, 1<<20); err == nil || strings.Contains(err.msg+err.hint, mgmtTestPass) {
 		t.Errorf("error %v", err)
 	}
 }
@@ -1328,12 +1371,12 @@ func TestMgmtPasswordNeverShows(t *testing.T) {
 func TestMgmtBodyLimit(t *testing.T) {
 	f := newFakeMgmt(t, defaultFixtures())
 	p := NewPoller(testConfig(f.srv.URL))
-	_, err := p.get(context.Background(), "/api/nodes", nil, 100)
+	_, err := p.api.get(context.Background(), "/api/nodes", nil, 100)
 	if err == nil || err.msg != "GET /api/nodes: the reply is larger than 0 MiB" && !strings.Contains(err.msg, "larger than") {
 		t.Errorf("err %v", err)
 	}
 	f.set(func(f *fakeMgmt) { f.override["/api/overview"] = serveStatus(500, strings.Repeat("y", 1<<20)) })
-	_, err = p.get(context.Background(), "/api/overview", nil, 1<<20)
+	_, err = p.api.get(context.Background(), "/api/overview", nil, 1<<20)
 	if err == nil || len(err.msg) > 300 {
 		t.Errorf("error body not bounded: %d bytes", len(err.msg))
 	}
@@ -1352,7 +1395,8 @@ func TestMgmtTLS(t *testing.T) {
 	s := startPoller(t, testConfig(f.srv.URL))
 	st := s.firstStatus(t)
 	s.stop(t)
-	if st.Health != model.HealthDown || !strings.HasPrefix(st.Detail, "GET /api/overview: TLS: ") || !strings.Contains(st.Hint, "certificate") {
+	if st.Health != model.HealthDown || !strings.HasPrefix(st.Detail, "GET /api/overview: TLS: ") || !strings.Contains(st.Hint, "certificate") ||
+		st.Condition != "mgmt-tls-failed" {
 		t.Errorf("untrusted: %+v", st)
 	}
 	// Trusted through Client.
@@ -1368,7 +1412,8 @@ func TestMgmtTLS(t *testing.T) {
 	s = startPoller(t, testConfig(strings.Replace(f.srv.URL, "https://", "http://", 1)))
 	st = s.firstStatus(t)
 	s.stop(t)
-	if st.Health != model.HealthDown || !strings.Contains(st.Detail, "does not answer plain HTTP") && !strings.Contains(st.Hint, "use https://") {
+	if st.Health != model.HealthDown || !strings.Contains(st.Detail, "does not answer plain HTTP") && !strings.Contains(st.Hint, "use https://") ||
+		st.Condition != "mgmt-port-is-tls" {
 		t.Errorf("http to TLS: %+v", st)
 	}
 	// https:// to a plain port.
@@ -1376,7 +1421,7 @@ func TestMgmtTLS(t *testing.T) {
 	s = startPoller(t, testConfig(strings.Replace(g.srv.URL, "http://", "https://", 1)))
 	st = s.firstStatus(t)
 	s.stop(t)
-	if st.Health != model.HealthDown || !strings.Contains(st.Detail, "does not speak TLS") {
+	if st.Health != model.HealthDown || !strings.Contains(st.Detail, "does not speak TLS") || st.Condition != "mgmt-port-not-tls" {
 		t.Errorf("https to plain: %+v", st)
 	}
 }

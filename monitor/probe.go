@@ -58,57 +58,49 @@ func (p *Probe) defaults() {
 func (p *Probe) Run(ctx context.Context, emit func(model.Observation)) error {
 	p.defaults()
 	status := statusReporter(model.SourceProbe, emit)
-	reconnect(ctx, p.MinDelay, p.MaxDelay,
+	reconnect(ctx, retryPolicy{min: p.MinDelay, max: p.MaxDelay, refused: refusedRetry},
 		func(attempt int) (bool, error) { return p.session(ctx, emit, attempt, status) },
 		func(attempt int, delay time.Duration, err error) time.Duration {
 			msg := p.Target.Redact(err.Error())
-			status(model.HealthDown, msg, probeHint(msg, p.Target))
-			delay = refusedDelay(msg, delay)
+			status(model.HealthDown, msg, amqpAdvice(msg, p.Target))
 			emit(model.ProbeReconnecting{Meta: meta(model.SourceProbe), Attempt: attempt, Delay: delay, Error: msg})
 			return delay
 		})
 	return nil
 }
 
-// refusedDelay shortens the wait before the next attempt when nothing
-// listened: a refused TCP connect costs the broker nothing, and a node
-// that restarts accepts connections within seconds — the faults right
-// after a boot are the ones an operator needs to see.
-func refusedDelay(msg string, delay time.Duration) time.Duration {
-	if strings.Contains(msg, "connection refused") {
-		return min(delay, 2*time.Second)
-	}
-	return delay
-}
-
 func meta(src model.Source) model.Meta { return model.Meta{Time: time.Now(), Source: src} }
 
+// statusFunc reports a source's health, with what to do about it.
+type statusFunc func(h model.Health, detail string, a advice)
+
 // statusReporter returns a function that reports a source's health, only
-// when it (or its detail) changed.
-func statusReporter(src model.Source, emit func(model.Observation)) func(h model.Health, detail, hint string) {
+// when it (or its detail or condition) changed.
+func statusReporter(src model.Source, emit func(model.Observation)) statusFunc {
 	var last string
-	return func(h model.Health, detail, hint string) {
-		if key := h.String() + "\x00" + detail; key != last {
+	return func(h model.Health, detail string, a advice) {
+		if key := h.String() + "\x00" + detail + "\x00" + a.cond; key != last {
 			last = key
-			emit(model.SourceStatus{Meta: meta(src), Of: src, Health: h, Detail: detail, Hint: hint})
+			emit(model.SourceStatus{Meta: meta(src), Of: src, Health: h, Detail: detail, Hint: a.hint, Condition: a.cond})
 		}
 	}
 }
 
-func probeHint(msg string, t *Target) string {
+// amqpAdvice says what to check when an AMQP connection failed with msg.
+func amqpAdvice(msg string, t *Target) advice {
 	switch {
 	case strings.Contains(msg, "username or password not allowed"), strings.Contains(msg, "ACCESS_REFUSED"):
-		return "check the user and password in --url (AMQPTOP_URL); rabbitmqctl authenticate_user tells whether they work"
+		return advice{condCredentialsRefused, "the broker refused the user name or password: rabbitmqctl authenticate_user USER PASSWORD on the broker tells whether they work"}
 	case strings.Contains(msg, "no access to this vhost"), strings.Contains(msg, "NOT_ALLOWED"):
-		return fmt.Sprintf("the user %q needs access to vhost %q: rabbitmqctl set_permissions -p %q %s '^amq\\.gen-.*' '^amq\\.gen-.*' '^amq\\.gen-.*'", t.User, t.Vhost, t.Vhost, t.User)
+		return advice{condVhostRefused, fmt.Sprintf("the user %q needs access to vhost %q: rabbitmqctl set_permissions -p %q %s '^amq\\.gen-.*' '^amq\\.gen-.*' '^amq\\.gen-.*'", t.User, t.Vhost, t.Vhost, t.User)}
 	case strings.Contains(msg, "connection refused"):
-		return "is the broker running and listening on " + t.AMQP.Host + "? (rabbitmq-diagnostics listeners)"
+		return advice{condConnectionRefused, "is the broker running and listening on " + t.AMQP.Host + "? (rabbitmq-diagnostics listeners)"}
 	case strings.Contains(msg, "no such host"), strings.Contains(msg, "server misbehaving"):
-		return "the host name does not resolve from here"
+		return advice{condDNSFailed, "the host name does not resolve from here"}
 	case strings.Contains(msg, "x509"), strings.Contains(msg, "tls:"):
-		return "TLS failed: check the CA (--ca-cert) and the server name; amqps listens on 5671"
+		return advice{condTLSFailed, "TLS failed: the broker's certificate must be signed by a CA trusted here and name the host connected to; amqps listens on 5671"}
 	}
-	return ""
+	return advice{}
 }
 
 // beat is one heartbeat frame the tap saw.
@@ -128,7 +120,7 @@ type sample struct {
 
 // session runs one connection. connected reports whether it got as far as
 // probing; err says why it ended.
-func (p *Probe) session(ctx context.Context, emit func(model.Observation), attempt int, status func(model.Health, string, string)) (connected bool, err error) {
+func (p *Probe) session(ctx context.Context, emit func(model.Observation), attempt int, status statusFunc) (connected bool, err error) {
 	beats := make(chan beat, 64)
 	var tap *frameTap
 	cfg := amqp.Config{
@@ -176,7 +168,7 @@ func (p *Probe) session(ctx context.Context, emit func(model.Observation), attem
 	emit(model.ProbeConnected{Meta: meta(model.SourceProbe), Conn: name, Client: p.Client, User: p.Target.User,
 		Vhost: p.Target.Vhost, Heartbeat: conn.Config.Heartbeat, ChannelMax: int(conn.Config.ChannelMax),
 		FrameMax: conn.Config.FrameSize, Server: strings.TrimSpace(server), Attempt: attempt})
-	status(model.HealthUp, "connected as "+name, "")
+	status(model.HealthUp, "connected as "+name, advice{})
 
 	closeObs := func(ch int, e *amqp.Error) model.ProbeClosed {
 		pc := model.ProbeClosed{Meta: meta(model.SourceProbe), Conn: name, Channel: ch}

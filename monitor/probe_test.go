@@ -185,7 +185,7 @@ func TestProbeReconnectsWithBackoff(t *testing.T) {
 		st, ok := o.(model.SourceStatus)
 		return ok && st.Health == model.HealthDown
 	}).(model.SourceStatus)
-	if !strings.Contains(down.Hint, "listening") {
+	if !strings.Contains(down.Hint, "listening") || down.Condition != "amqp-connection-refused" {
 		t.Errorf("the hint says what to check: %+v", down)
 	}
 	if err := node.StartApp(context.Background()); err != nil {

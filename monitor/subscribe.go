@@ -37,11 +37,20 @@ func (k StreamKind) source() model.Source {
 	return model.SourceEvents
 }
 
-func (k StreamKind) missingHint() string {
+// missing is what to do when the stream's exchange does not exist.
+func (k StreamKind) missing() advice {
 	if k == LogStream {
-		return "set log.exchange = true (and log.exchange.level = info) in rabbitmq.conf and restart the node, or run amqptop on the broker host with --broker-log PATH"
+		return advice{condLogExchangeMissing, "set log.exchange = true (and log.exchange.level = info) in rabbitmq.conf and restart the node"}
 	}
-	return "rabbitmq-plugins enable rabbitmq_event_exchange"
+	return advice{condEventExchangeMissing, "rabbitmq-plugins enable rabbitmq_event_exchange"}
+}
+
+// waiting is the condition while the exchange is expected to appear.
+func (k StreamKind) waiting() advice {
+	if k == LogStream {
+		return advice{cond: condLogExchangeWaiting}
+	}
+	return advice{cond: condEventExchangeWaiting}
 }
 
 // Subscriber follows the event exchange or the log exchange with its own
@@ -85,7 +94,7 @@ func (s *Subscriber) Run(ctx context.Context, emit func(model.Observation)) erro
 	// from a connection that worked; reset whenever the connection is lost
 	// (a reconnect may be to a node that just booted).
 	var missingSince time.Time
-	reconnect(ctx, time.Second, s.MaxDelay,
+	reconnect(ctx, retryPolicy{min: time.Second, max: s.MaxDelay, refused: refusedRetry},
 		func(int) (bool, error) { return s.session(ctx, emit, status) },
 		func(_ int, delay time.Duration, err error) time.Duration {
 			var ae *amqp.Error
@@ -95,21 +104,21 @@ func (s *Subscriber) Run(ctx context.Context, emit func(model.Observation)) erro
 					missingSince = now
 				}
 				if now.Sub(missingSince) < s.WaitFor {
-					status(model.HealthDegraded, "waiting for "+s.Kind.exchange()+" (a node declares it a few seconds after it starts)", "")
+					status(model.HealthDegraded, "waiting for "+s.Kind.exchange()+" (a node declares it a few seconds after it starts)", s.Kind.waiting())
 					return s.WaitEvery
 				}
-				status(model.HealthOff, s.Kind.exchange()+" does not exist", s.Kind.missingHint())
+				status(model.HealthOff, s.Kind.exchange()+" does not exist", s.Kind.missing())
 				return max(delay, 30*time.Second) // it won't appear by itself soon
 			}
 			missingSince = time.Time{}
 			msg := s.Target.Redact(err.Error())
-			status(model.HealthDown, msg, probeHint(msg, s.Target))
-			return refusedDelay(msg, delay)
+			status(model.HealthDown, msg, amqpAdvice(msg, s.Target))
+			return delay
 		})
 	return nil
 }
 
-func (s *Subscriber) session(ctx context.Context, emit func(model.Observation), status func(model.Health, string, string)) (bool, error) {
+func (s *Subscriber) session(ctx context.Context, emit func(model.Observation), status statusFunc) (bool, error) {
 	p := &Probe{Target: s.Target, TLS: s.TLS}
 	u := *s.Target
 	u.Vhost = s.Vhost
@@ -140,7 +149,7 @@ func (s *Subscriber) session(ctx context.Context, emit func(model.Observation), 
 	if err != nil {
 		return false, err
 	}
-	status(model.HealthUp, "subscribed to "+s.Kind.exchange(), "")
+	status(model.HealthUp, "subscribed to "+s.Kind.exchange(), advice{})
 	for {
 		select {
 		case <-ctx.Done():

@@ -44,7 +44,8 @@ func TestSubscriberWaitsForTheLogExchange(t *testing.T) {
 	took := time.Since(start)
 	stop()
 	<-done
-	if !strings.Contains(off.Detail, "amq.rabbitmq.log does not exist") || !strings.Contains(off.Hint, "log.exchange = true") {
+	if !strings.Contains(off.Detail, "amq.rabbitmq.log does not exist") || !strings.Contains(off.Hint, "log.exchange = true") ||
+		off.Condition != "log-exchange-missing" {
 		t.Errorf("off: %+v", off)
 	}
 	if took < 3*time.Second {
@@ -54,7 +55,8 @@ func TestSubscriberWaitsForTheLogExchange(t *testing.T) {
 	// reported on change only, so count the broker's channel errors).
 	waiting := s.find(func(o model.Observation) bool {
 		st, ok := o.(model.SourceStatus)
-		return ok && st.Health == model.HealthDegraded && strings.Contains(st.Detail, "waiting for amq.rabbitmq.log")
+		return ok && st.Health == model.HealthDegraded && strings.Contains(st.Detail, "waiting for amq.rabbitmq.log") &&
+			st.Condition == "log-exchange-waiting"
 	})
 	if waiting == nil {
 		t.Fatalf("no waiting status before off: %+v", s.obs)
