@@ -1,12 +1,14 @@
-package main
+package cli
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,7 +25,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "amqptop")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", binary, "github.com/amqptop/amqptop").CombinedOutput(); err != nil {
 		panic("building amqptop: " + err.Error() + "\n" + string(out))
 	}
 	code := m.Run()
@@ -32,12 +34,35 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// testEnviron is the environment commands run with in tests: a HOME of
+// their own, so no config file of the machine's user is read.
+func testEnviron(t *testing.T, extra ...string) []string {
+	t.Helper()
+	return append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, extra...)
+}
+
 // cli runs the command line in-process.
 func cli(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(stdin), &out, &errb)
+	code = Run(args, strings.NewReader(stdin), &out, &errb, testEnviron(t))
 	return code, out.String(), errb.String()
+}
+
+// resolved returns the config a command line resolves to, without
+// running the command (nil and the exit code when it does not parse).
+func resolved(t *testing.T, environ []string, args ...string) (*config, string, int, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	a := newApp(strings.NewReader(""), &out, &errb, environ)
+	var got *config
+	var cmd string
+	a.run = func(_ context.Context, name string, c *config, _ []string) error {
+		got, cmd = c, name
+		return nil
+	}
+	code := a.exec(args)
+	return got, cmd, code, errb.String()
 }
 
 // The issue's acceptance command, exactly: every scenario's closes with the
@@ -64,7 +89,9 @@ func TestWatchDemoJSONAcceptance(t *testing.T) {
 				t.Fatalf("line %d lacks %q: %s", i+1, k, line)
 			}
 		}
-		if _, err := time.Parse(time.RFC3339Nano, m["ts"].(string)); err != nil || m["source"] != "demo" {
+		// The demo's observations are tagged as the live sources' would be.
+		if _, err := time.Parse(time.RFC3339Nano, m["ts"].(string)); err != nil ||
+			!slices.Contains([]any{"probe", "management", "events", "log"}, m["source"]) {
 			t.Fatalf("line %d: ts %v source %v", i+1, m["ts"], m["source"])
 		}
 		if c, ok := m["cause"].(map[string]any); ok {
@@ -112,14 +139,19 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"watch", "--demo", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"watch", "--demo", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"watch", "--demo", "--pol", "5s"}, "did you mean poll"},
+		{[]string{"watch", "--demo", "--jsn"}, "did you mean json"},
+		{[]string{"wacth", "--demo"}, "Did you mean this?\n\twatch"},
+		{[]string{"explian", "x"}, "Did you mean this?\n\texplain"},
+		{[]string{"explain", "--poll", "5s", "x"}, "Usage: amqptop explain [TEXT…] [flags]"},
 		{[]string{"watch", "--demo", "--fail-on", "meteor"}, `unknown cause "meteor"`},
 		{[]string{"watch", "--demo", "--scenario", "meteor"}, "unknown scenario"},
 		{[]string{"watch", "--demo", "--speed", "-2"}, "--speed"},
 		{[]string{"watch", "--demo", "extra"}, `unexpected argument "extra"`},
 		{[]string{"watch", "--demo", "--rules", bad}, bad + ":4: unknown key \"mtach\""},
 		{[]string{"watch", "--demo", "--rules", "/nonexistent/rules.yaml"}, "no such file"},
-		{[]string{"explain", "--bogus"}, "flag provided but not defined"},
+		{[]string{"explain", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 	}
 	for _, c := range cases {
@@ -129,9 +161,9 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if err := runWatch([]string{"--demo"}, []string{"AMQPTOP_SPEED=fast"}, &out, &errb); exitCode(err, &errb) != exitUsage ||
+	if code := Run([]string{"watch", "--demo"}, strings.NewReader(""), &out, &errb, testEnviron(t, "AMQPTOP_SPEED=fast")); code != exitUsage ||
 		!strings.Contains(errb.String(), "AMQPTOP_SPEED") {
-		t.Errorf("a bad environment variable is a usage error: %v %s", err, errb.String())
+		t.Errorf("a bad environment variable is a usage error: %d %s", code, errb.String())
 	}
 }
 

@@ -1,21 +1,22 @@
-package main
+package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"strconv"
+	"net/url"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/amqptop/amqptop/causes"
 	"github.com/amqptop/amqptop/demo"
 	"github.com/amqptop/amqptop/model"
+	"github.com/spf13/pflag"
 )
 
-// config is everything a run needs, checked before anything starts.
-// Precedence: flags > AMQPTOP_* environment > defaults.
+// config is everything a run needs, resolved from the settings table
+// (flag > AMQPTOP_* environment > config file > default) and checked
+// before anything starts.
 type config struct {
 	demo     bool
 	scenario string
@@ -24,6 +25,8 @@ type config struct {
 	rules    string
 
 	url, mgmtURL  string
+	vhost         string
+	passwordFile  string
 	noProbe       bool
 	noEvents      bool
 	noLogExchange bool
@@ -35,13 +38,20 @@ type config struct {
 	history int
 	settle  time.Duration
 
-	// watch
-	json   bool
-	forDur time.Duration
-	failOn []string
+	// watch, explain
+	json     bool
+	together bool
+	forDur   time.Duration
+	failOn   []string
 
 	// dashboard
 	theme string
+
+	// where it came from
+	context    string
+	configFile string
+	file       *configFile // the config file read, nil when there is none
+	warnings   []string    // said on stderr before the command runs
 }
 
 // env reads AMQPTOP_* variables from an environment list.
@@ -57,54 +67,89 @@ func envFrom(list []string) env {
 	return e
 }
 
-func (e env) str(k, def string) string {
-	if v, ok := e[k]; ok && v != "" {
-		return v
-	}
-	return def
-}
-
-// flagSet builds the flags shared by the dashboard and watch.
-func flagSet(name string, c *config, e env, stderr io.Writer) (*flag.FlagSet, func() error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// resolve fills c from the settings a command reads: each from its flag
+// when given, else its environment variable, else the config file (the
+// chosen context's value over the file's own), else its default.
+func resolve(c *config, fs *pflag.FlagSet, used []*setting, e env, home, xdg string) error {
 	var errs []error
-	num := func(k string, parse func(string) error) {
-		if v, ok := e[k]; ok && v != "" {
-			if err := parse(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", k, v, err))
-			}
+	// Every setting starts at its default, those the command does not read
+	// too (so that check sees sane values for them).
+	for _, s := range settings {
+		if s.def != "" {
+			_ = s.set(c, s.def)
 		}
 	}
-	c.speed, c.seed, c.probeInterval, c.heartbeat, c.poll, c.history, c.settle = 1, 1, time.Second, 10*time.Second, 5*time.Second, 5000, 2*time.Second
-	num("AMQPTOP_SPEED", func(v string) (err error) { c.speed, err = strconv.ParseFloat(v, 64); return })
-	num("AMQPTOP_SEED", func(v string) (err error) { c.seed, err = strconv.ParseUint(v, 10, 64); return })
-	num("AMQPTOP_POLL", func(v string) (err error) { c.poll, err = time.ParseDuration(v); return })
-
-	fs.BoolVar(&c.demo, "demo", e.str("AMQPTOP_DEMO", "") == "1" || e.str("AMQPTOP_DEMO", "") == "true", "run on the built-in demo cluster (no broker needed)")
-	fs.StringVar(&c.scenario, "scenario", e.str("AMQPTOP_SCENARIO", "tour"), "demo scenario: "+demo.ScenarioNames())
-	fs.Uint64Var(&c.seed, "seed", c.seed, "demo random seed (same seed, same run)")
-	fs.Float64Var(&c.speed, "speed", c.speed, "demo speed: 1 = real time, 10 = ten times faster, 0 = as fast as possible")
-	fs.StringVar(&c.rules, "rules", e.str("AMQPTOP_RULES", ""), "extra knowledge-base entries (YAML, same format as causes.yaml): add or override causes")
-	fs.StringVar(&c.url, "url", e.str("AMQPTOP_URL", "amqp://guest:guest@localhost:5672/"), "AMQP URL of the broker (env AMQPTOP_URL)")
-	fs.StringVar(&c.mgmtURL, "mgmt-url", e.str("AMQPTOP_MGMT_URL", ""), "management API URL (default: the AMQP host on port 15672, same credentials; env AMQPTOP_MGMT_URL)")
-	fs.BoolVar(&c.noProbe, "no-probe", false, "open no probe connection (publishes nothing)")
-	fs.BoolVar(&c.noEvents, "no-events", false, "do not subscribe to the event exchange")
-	fs.BoolVar(&c.noLogExchange, "no-log-exchange", false, "do not subscribe to the log exchange")
-	fs.DurationVar(&c.probeInterval, "probe-interval", c.probeInterval, "how often the probe publishes")
-	fs.DurationVar(&c.heartbeat, "heartbeat", c.heartbeat, "the probe's requested heartbeat")
-	fs.DurationVar(&c.poll, "poll", c.poll, "management API poll interval (the broker refreshes its stats every 5s)")
-	fs.StringVar(&c.brokerLog, "broker-log", e.str("AMQPTOP_BROKER_LOG", ""), "tail this broker log file (when amqptop runs on the broker host)")
-	fs.IntVar(&c.history, "history", c.history, "events kept in memory")
-	fs.DurationVar(&c.settle, "settle", c.settle, "how long a close without a reason waits for the broker's reason")
-	return fs, func() error {
-		if len(errs) > 0 {
-			return usageError{errors.Join(errs...)}
+	// The config file and the context are settings too, resolved first.
+	for _, k := range configKeys {
+		s := settingByKey(k)
+		if f := fs.Lookup(s.flagName()); f != nil && f.Changed {
+			_ = s.set(c, f.Value.String())
+		} else if v, ok := e[s.envName()]; ok && v != "" {
+			_ = s.set(c, v)
 		}
-		return c.check()
 	}
+	file, path, err := loadConfigFile(c.configFile, home, xdg)
+	if err != nil {
+		return usageError{err}
+	}
+	c.file = file
+	if file != nil {
+		c.warnings = append(c.warnings, file.warnings...)
+	}
+	ctxName := c.context
+	if ctxName == "" && file != nil {
+		ctxName = file.current
+	}
+	var ctxValues map[string]string
+	if ctxName != "" {
+		if file == nil {
+			return usageError{fmt.Errorf("--context %q: there is no config file (%s)", ctxName, path)}
+		}
+		cv, ok := file.contexts[ctxName]
+		if !ok {
+			return usageError{fmt.Errorf("--context %q: %s has no such context%s", ctxName, path, suggest(ctxName, file.contextNames()))}
+		}
+		ctxValues = cv
+		c.context = ctxName
+	}
+	for _, s := range used {
+		if s.group == gConfig {
+			continue
+		}
+		v, from, ok := "", "", false
+		if f := fs.Lookup(s.flagName()); f != nil && f.Changed {
+			v, from, ok = f.Value.String(), "--"+s.flagName(), true
+		} else if ev, set := e[s.envName()]; set && ev != "" {
+			v, from, ok = ev, s.envName(), true
+		} else if cv, set := ctxValues[s.key]; set {
+			v, from, ok = cv, path+": context "+ctxName+": "+s.key, true
+		} else if fv, set := fileValue(file, s.key); set {
+			v, from, ok = fv, path+": "+s.key, true
+		} else if s.def != "" {
+			v, ok = s.def, true
+		}
+		if !ok {
+			continue
+		}
+		if err := s.set(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", from, err))
+		}
+	}
+	if len(errs) > 0 {
+		return usageError{errors.Join(errs...)}
+	}
+	return nil
 }
 
+func fileValue(f *configFile, key string) (string, bool) {
+	if f == nil {
+		return "", false
+	}
+	v, ok := f.values[key]
+	return v, ok
+}
+
+// check rejects values that cannot work.
 func (c *config) check() error {
 	if c.speed < 0 {
 		return usageError{fmt.Errorf("--speed %v: must be 0 (as fast as possible) or more", c.speed)}
@@ -124,18 +169,50 @@ func (c *config) check() error {
 	return nil
 }
 
-// parseFlags parses args and rejects stray positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string, finish func() error) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return &exitStatus{code: exitOK}
+// credentials puts the vhost and the password into the URL: a URL without
+// a password takes it from the password file, else from AMQPTOP_PASSWORD.
+// amqptop never writes a password anywhere.
+func (c *config) credentials(e env) error {
+	if c.url == "" {
+		return nil
+	}
+	u, err := url.Parse(c.url)
+	if err != nil {
+		return nil // the monitor reports a bad URL, without the password
+	}
+	changed := false
+	if c.vhost != "" {
+		u.Path, u.RawPath = "/"+c.vhost, "/"+url.PathEscape(c.vhost)
+		changed = true
+	}
+	if _, has := u.User.Password(); !has {
+		pw, from := "", ""
+		switch {
+		case c.passwordFile != "":
+			b, err := os.ReadFile(expandHome(c.passwordFile))
+			if err != nil {
+				return usageError{fmt.Errorf("--password-file: %w", err)}
+			}
+			if st, err := os.Stat(expandHome(c.passwordFile)); err == nil && st.Mode().Perm()&0o077 != 0 {
+				c.warnings = append(c.warnings, fmt.Sprintf("warning: the password file %s can be read by others (mode %04o): chmod 600 %s", c.passwordFile, st.Mode().Perm(), c.passwordFile))
+			}
+			pw, from = strings.TrimRight(string(b), "\r\n"), "file"
+		case e["AMQPTOP_PASSWORD"] != "":
+			pw, from = e["AMQPTOP_PASSWORD"], "env"
 		}
-		return &exitStatus{code: exitUsage} // the flag package already said why
+		if from != "" {
+			user := "guest"
+			if u.User != nil {
+				user = u.User.Username()
+			}
+			u.User = url.UserPassword(user, pw)
+			changed = true
+		}
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q (flags go before it? see --help)", fs.Arg(0))}
+	if changed {
+		c.url = u.String()
 	}
-	return finish()
+	return nil
 }
 
 // knowledgeBase loads the built-in causes plus the user's rules file.
@@ -143,7 +220,7 @@ func knowledgeBase(path string) (*causes.Base, error) {
 	if path == "" {
 		return causes.Default(), nil
 	}
-	kb, err := causes.LoadFile(path)
+	kb, err := causes.LoadFile(expandHome(path))
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--rules: %w", err)}
 	}
@@ -165,4 +242,13 @@ func feeds(c *config) ([]model.Feed, error) {
 		return []model.Feed{&demo.Feed{World: w, Speed: c.speed}}, nil
 	}
 	return liveFeeds(c)
+}
+
+func expandHome(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		if h, err := os.UserHomeDir(); err == nil {
+			return h + p[1:]
+		}
+	}
+	return p
 }

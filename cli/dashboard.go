@@ -1,9 +1,8 @@
-package main
+package cli
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 
 	tea "charm.land/bubbletea/v2"
@@ -13,23 +12,8 @@ import (
 	"github.com/amqptop/amqptop/ui"
 )
 
-const dashUsage = `Usage: amqptop [flags]
-
-The live dashboard. --demo runs it on the built-in demo cluster. Press ? in
-the dashboard for the keys.
-
-Flags:
-`
-
-func runDashboard(args, environ []string, stdout, stderr io.Writer) error {
-	var c config
-	e := envFrom(environ)
-	fs, finish := flagSet("amqptop", &c, e, stderr)
-	fs.StringVar(&c.theme, "theme", e.str("AMQPTOP_THEME", ""), "palette: dark, light, high-contrast, colorblind, none (default: from the terminal's background; NO_COLOR gives none)")
-	fs.Usage = func() { fmt.Fprint(stderr, dashUsage); fs.PrintDefaults() }
-	if err := parseFlags(fs, args, finish); err != nil {
-		return err
-	}
+// dashboard runs the full-screen dashboard.
+func (a *app) dashboard(ctx context.Context, c *config) error {
 	if _, ok := themes.Get(c.theme); c.theme != "" && !ok {
 		return usageError{fmt.Errorf("--theme %q: one of %v", c.theme, themes.Names())}
 	}
@@ -37,12 +21,15 @@ func runDashboard(args, environ []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := feeds(&c)
+	srcs, err := feeds(c)
 	if err != nil {
 		return err
 	}
-	app, start := newDashboard(&c, kb, srcs)
-	ctx, cancel := context.WithCancel(context.Background())
+	app, start := newDashboard(c, kb, srcs)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	stopFeeds := start(ctx)
 	defer func() { cancel(); stopFeeds() }()
 	p := tea.NewProgram(app, tea.WithContext(ctx))

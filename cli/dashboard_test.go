@@ -1,9 +1,7 @@
-package main
+package cli
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -19,21 +17,19 @@ import (
 // startDashboard runs the dashboard through the same wiring as main.
 func startDashboard(t *testing.T, w, h int, args ...string) (*teatest.TestModel, *ui.Model) {
 	t.Helper()
-	var c config
-	fs, finish := flagSet("amqptop", &c, env{}, io.Discard)
-	fs.StringVar(&c.theme, "theme", "", "")
-	if err := parseFlags(fs, args, finish); err != nil {
-		t.Fatal(err)
+	c, _, code, errs := resolved(t, testEnviron(t), args...)
+	if c == nil {
+		t.Fatalf("exit %d: %s", code, errs)
 	}
 	kb, err := knowledgeBase(c.rules)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srcs, err := feeds(&c)
+	srcs, err := feeds(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, start := newDashboard(&c, kb, srcs)
+	app, start := newDashboard(c, kb, srcs)
 	ctx, cancel := context.WithCancel(context.Background())
 	stop := start(ctx)
 	t.Cleanup(func() { cancel(); stop() })
@@ -80,10 +76,9 @@ func TestDashboardCompactShowsAlarmsAndTheWorst(t *testing.T) {
 }
 
 func TestDashboardFlags(t *testing.T) {
-	var out bytes.Buffer
-	err := runDashboard([]string{"--demo", "--theme", "purple"}, nil, &out, &out)
-	if exitCode(err, &out) != exitUsage || !strings.Contains(out.String(), "--theme") {
-		t.Errorf("bad theme: %v %s", err, out.String())
+	code, _, errs := cli(t, "", "--demo", "--theme", "purple")
+	if code != exitUsage || !strings.Contains(errs, "--theme") {
+		t.Errorf("bad theme: %d %s", code, errs)
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -11,41 +11,19 @@ import (
 	"github.com/amqptop/amqptop/model"
 )
 
-const explainUsage = `Usage: amqptop explain [--json] [--together] [--rules FILE] [TEXT…]
-
-Diagnoses pasted client errors, close texts or broker log entries. Each
-argument is one text; with no arguments, stdin is read one text per line,
-and a broker log entry spanning several lines is kept together.
---together treats all the texts as evidence of one close (for example a
-client's error and the broker's log entry about the same connection).
-
-Flags:
-`
-
-func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	var c config
-	fs, _ := flagSet("explain", &c, nil, stderr)
-	asJSON := fs.Bool("json", false, "print one JSON object per diagnosis")
-	together := fs.Bool("together", false, "diagnose all texts as one close")
-	fs.Usage = func() { fmt.Fprint(stderr, explainUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if err.Error() == "flag: help requested" {
-			return &exitStatus{code: exitOK}
-		}
-		return &exitStatus{code: exitUsage}
-	}
+// explain diagnoses the texts given as arguments, or read from stdin.
+func (a *app) explain(c *config, texts []string) error {
 	kb, err := knowledgeBase(c.rules)
 	if err != nil {
 		return err
 	}
-	texts := fs.Args()
 	if len(texts) == 0 {
-		if texts, err = readTexts(stdin); err != nil {
+		if texts, err = readTexts(a.stdin); err != nil {
 			return err
 		}
 	}
 	var items []explained
-	if *together && len(texts) > 0 {
+	if c.together && len(texts) > 0 {
 		items = []explained{diagnoseTexts(kb, texts)}
 	} else {
 		for _, t := range texts {
@@ -55,10 +33,10 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if len(items) == 0 {
 		return &exitStatus{code: exitNoInput, msg: "explain: nothing to diagnose (pass texts as arguments or on stdin)"}
 	}
-	out := bufio.NewWriter(stdout)
+	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
 	for i, it := range items {
-		if *asJSON {
+		if c.json {
 			b, _ := json.Marshal(it.jsonForm())
 			fmt.Fprintf(out, "%s\n", b)
 			continue
@@ -249,24 +227,19 @@ func writeWrapped(w io.Writer, label, text string, width int) {
 	flush()
 }
 
-func runCauses(args []string, stdout, stderr io.Writer) error {
-	var c config
-	fs, _ := flagSet("causes", &c, nil, stderr)
-	asJSON := fs.Bool("json", false, "print the whole knowledge base as JSON")
-	if err := fs.Parse(args); err != nil {
-		return &exitStatus{code: exitUsage}
-	}
+// causes lists the knowledge base.
+func (a *app) causes(c *config) error {
 	kb, err := knowledgeBase(c.rules)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
+	if c.json {
+		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(kb.All())
 	}
 	for _, cs := range kb.All() {
-		fmt.Fprintf(stdout, "%-24s %-10s %-6s %s\n", cs.ID, cs.Scope, cs.Severity, cs.Title)
+		fmt.Fprintf(a.stdout, "%-24s %-10s %-6s %s\n", cs.ID, cs.Scope, cs.Severity, cs.Title)
 	}
 	return nil
 }

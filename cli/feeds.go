@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -19,7 +19,7 @@ func startFeeds(ctx context.Context, srcs []model.Feed, ch chan<- model.Observat
 			defer wg.Done()
 			_ = f.Run(ctx, func(o model.Observation) {
 				select {
-				case ch <- o:
+				case ch <- withAdvice(o):
 				case <-ctx.Done():
 				}
 			})

@@ -1,7 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/amqptop/amqptop/model"
@@ -22,9 +24,25 @@ func liveFeeds(c *config) ([]model.Feed, error) {
 		BrokerLog:     c.brokerLog,
 	})
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{flagError(err)}
 	}
 	return append(feeds, ticker{}), nil
+}
+
+// flagError names the flag a monitor error is about: "--url amqp://h: no host".
+func flagError(err error) error {
+	var te *monitor.TargetError
+	if !errors.As(err, &te) {
+		return err
+	}
+	flag := "--url"
+	if te.Field == monitor.FieldMgmtURL {
+		flag = "--mgmt-url"
+	}
+	if te.URL != "" {
+		flag += " " + te.URL
+	}
+	return fmt.Errorf("%s: %w", flag, te.Err)
 }
 
 // parseTarget gives the watched broker as a URL without its password.

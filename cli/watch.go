@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -15,52 +15,33 @@ import (
 	"github.com/amqptop/amqptop/model"
 )
 
-const watchUsage = `Usage: amqptop watch [flags]
-
-Headless: prints one line per event (--json: one JSON object per line, the
-schema is in the README) until --for passes, a --fail-on cause appears, or
-SIGINT/SIGTERM (then it flushes and exits 0).
-
-Exit codes: 0 ok, 1 error, 2 usage, 3 a --fail-on cause appeared.
-
-Flags:
-`
-
-func runWatch(args, environ []string, stdout, stderr io.Writer) error {
-	var c config
-	fs, finish := flagSet("watch", &c, envFrom(environ), stderr)
-	fs.BoolVar(&c.json, "json", false, "print JSON Lines")
-	fs.DurationVar(&c.forDur, "for", 0, "stop after this much wall-clock time (0: until interrupted)")
-	failOn := fs.String("fail-on", "", "exit with status 3 as soon as one of these cause ids appears (comma separated)")
-	fs.Usage = func() { fmt.Fprint(stderr, watchUsage); fs.PrintDefaults() }
-	if err := parseFlags(fs, args, finish); err != nil {
-		return err
-	}
+// watch runs the headless watcher until --for passes, a --fail-on cause
+// appears, SIGINT/SIGTERM, or every feed ends.
+func (a *app) watch(ctx context.Context, c *config) error {
 	kb, err := knowledgeBase(c.rules)
 	if err != nil {
 		return err
 	}
-	for _, id := range strings.Split(*failOn, ",") {
-		if id = strings.TrimSpace(id); id == "" {
-			continue
-		}
+	for _, id := range c.failOn {
 		if kb.Lookup(id) == nil {
 			return usageError{fmt.Errorf("--fail-on: unknown cause %q (amqptop causes lists them)", id)}
 		}
-		c.failOn = append(c.failOn, id)
 	}
-	srcs, err := feeds(&c)
+	srcs, err := feeds(c)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if c.forDur > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.forDur)
 		defer cancel()
 	}
-	return watch(ctx, &c, stateFor(&c, kb), srcs, stdout)
+	return watch(ctx, c, stateFor(c, kb), srcs, a.stdout)
 }
 
 // watch runs the feeds into the state and prints every event until ctx

@@ -1,0 +1,62 @@
+package cli
+
+import "github.com/amqptop/amqptop/model"
+
+// advice is what the command line adds, naming its own flags and
+// variables, to a source's hint for each condition the monitor reports
+// (monitor.Conditions; the monitor knows no flag). An empty string: the
+// monitor's hint says it all.
+var advice = map[string]string{
+	"credentials-refused":     "check the user and password in --url (AMQPTOP_URL), --password-file or AMQPTOP_PASSWORD",
+	"vhost-refused":           "the vhost is the path of --url (%2F for /), or --vhost",
+	"amqp-connection-refused": "check the host and port of --url (AMQPTOP_URL)",
+	"dns-failed":              "check the host name of --url (AMQPTOP_URL)",
+	"tls-failed":              "check the scheme and port of --url: amqps:// speaks TLS (usually on 5671), amqp:// does not",
+
+	"event-exchange-waiting": "",
+	"event-exchange-missing": "--no-events skips it",
+	"log-exchange-waiting":   "",
+	"log-exchange-missing":   "or run amqptop on the broker host with --broker-log PATH; --no-log-exchange skips it",
+
+	"broker-log-missing":    "check --broker-log (RabbitMQ writes /var/log/rabbitmq/<node>.log by default)",
+	"broker-log-unreadable": "check --broker-log and that amqptop's user may read it",
+	"broker-log-not-a-file": "--broker-log takes the node's log file, e.g. /var/log/rabbitmq/rabbit@HOST.log",
+
+	"mgmt-url-invalid":         "check --mgmt-url (AMQPTOP_MGMT_URL)",
+	"mgmt-not-found":           "--mgmt-url takes the API's base URL, e.g. http://HOST:15672",
+	"mgmt-connection-refused":  "check --mgmt-url (default: the AMQP host on 15672, 15671 for amqps)",
+	"mgmt-dns-failed":          "check the host name of --mgmt-url",
+	"mgmt-tls-failed":          "check the scheme and port of --mgmt-url: https:// for the TLS listener",
+	"mgmt-port-not-tls":        "--mgmt-url with http:// (this port does not speak TLS)",
+	"mgmt-port-is-tls":         "--mgmt-url with https:// (this port speaks TLS)",
+	"mgmt-timeout":             "--poll sets how often amqptop asks",
+	"mgmt-dropped":             "",
+	"mgmt-unauthorized":        "the API uses the credentials of --mgmt-url, else those of --url",
+	"mgmt-not-management-user": "",
+	"mgmt-not-monitoring-user": "",
+	"mgmt-unavailable":         "",
+	"mgmt-server-error":        "",
+	"mgmt-reply-too-large":     "",
+	"mgmt-not-rabbitmq":        "check --mgmt-url",
+	"mgmt-garbled-reply":       "check --mgmt-url",
+	"mgmt-list-changing":       "",
+	"mgmt-slow":                "--poll sets the interval it starts from",
+	"stats-disabled":           "",
+}
+
+// withAdvice adds the command line's advice to a source's status.
+func withAdvice(o model.Observation) model.Observation {
+	st, ok := o.(model.SourceStatus)
+	if !ok || st.Condition == "" {
+		return o
+	}
+	a := advice[st.Condition]
+	switch {
+	case a == "":
+	case st.Hint == "":
+		st.Hint = a
+	default:
+		st.Hint += "; " + a
+	}
+	return st
+}
