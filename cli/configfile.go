@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -175,6 +176,22 @@ func parseConfigFile(path string, data []byte) (*configFile, error) {
 				return nil, err
 			}
 			f.values[k.Value] = val
+		}
+	}
+	for _, name := range f.order {
+		for _, k := range []string{"url", "mgmt_url"} {
+			if u, err := url.Parse(f.contexts[name][k]); err == nil {
+				if _, has := u.User.Password(); has {
+					f.warnings = append(f.warnings, fmt.Sprintf("warning: %s: context %s: %s holds a password; keep it in a password_file instead", path, name, k))
+				}
+			}
+		}
+	}
+	for _, k := range []string{"url", "mgmt_url"} {
+		if u, err := url.Parse(f.values[k]); err == nil {
+			if _, has := u.User.Password(); has {
+				f.warnings = append(f.warnings, fmt.Sprintf("warning: %s: %s holds a password; keep it in a password_file instead", path, k))
+			}
 		}
 	}
 	if f.current != "" {

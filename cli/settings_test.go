@@ -216,12 +216,13 @@ func TestConfigFile(t *testing.T) {
 			t.Errorf("%q %s: exit %d %q, want %q", tc.body, tc.args, code, errs, tc.want)
 		}
 	}
-	os.WriteFile(file, []byte("poll: 9s\n"), 0o644)
+	os.WriteFile(file, []byte("poll: 9s\ncontexts:\n  prod:\n    url: amqp://monitor:s3cret@mq:5672/\n"), 0o644)
 	os.Chmod(file, 0o644)
 	var out, errb strings.Builder
 	a := newApp(strings.NewReader(""), &out, &errb, append(env, "AMQPTOP_CONFIG="+file))
 	a.run = func(_ context.Context, _ string, _ *config, _ []string) error { return nil }
-	if code := a.exec([]string{"watch"}); code != 0 || !strings.Contains(errb.String(), "can be read by others (mode 0644)") {
+	if code := a.exec([]string{"watch"}); code != 0 || !strings.Contains(errb.String(), "can be read by others (mode 0644)") ||
+		!strings.Contains(errb.String(), "context prod: url holds a password") || strings.Contains(errb.String(), "s3cret") {
 		t.Errorf("world-readable config: %d %q", code, errb.String())
 	}
 }
