@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/amqptop/amqptop/model/wire"
 	"io"
 	"os"
 	"regexp"
@@ -476,8 +477,8 @@ func (b *Base) All() []model.Cause {
 // Code returns the generic meaning of a reply code.
 func (b *Base) Code(code int) (CodeInfo, bool) {
 	c, ok := b.codes[code]
-	if !ok && model.ReplyCodes[code] != "" {
-		c = CodeInfo{Name: model.ReplyCodes[code]}
+	if !ok && wire.ReplyCodes[code] != "" {
+		c = CodeInfo{Name: wire.ReplyCodes[code]}
 		ok = true
 	}
 	return c, ok

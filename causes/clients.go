@@ -1,11 +1,10 @@
 package causes
 
 import (
+	"github.com/amqptop/amqptop/model/wire"
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/amqptop/amqptop/model"
 )
 
 // printed is what a client library's error text says of a close: the
@@ -117,7 +116,7 @@ func readGo(s string) (printed, bool) {
 		return printed{}, false
 	}
 	code := int(rest[0]-'0')*100 + int(rest[1]-'0')*10 + int(rest[2]-'0')
-	if model.ReplyCodes[code] == "" {
+	if wire.ReplyCodes[code] == "" {
 		return printed{}, false
 	}
 	q := rest[3+len(`) Reason: `):]
@@ -156,7 +155,7 @@ func readJava(s string) (printed, bool) {
 		return printed{}, false
 	}
 	code := int(rest[0]-'0')*100 + int(rest[1]-'0')*10 + int(rest[2]-'0')
-	if model.ReplyCodes[code] == "" {
+	if wire.ReplyCodes[code] == "" {
 		return printed{}, false
 	}
 	text := rest[3+len(", reply-text="):]
@@ -208,7 +207,7 @@ func (b *Base) readPrinted(t *text) printed {
 			return ""
 		}
 		code, _ := strconv.Atoi(group("code"))
-		if model.ReplyCodes[code] == "" {
+		if wire.ReplyCodes[code] == "" {
 			// Not a reply code: an errno in the same shape, as in pika's
 			// "ConnectionResetError(104, 'Connection reset by peer')".
 			continue
@@ -236,7 +235,7 @@ func (b *Base) readPrinted(t *text) printed {
 	if p.library == "" && strings.Contains(s, "(") {
 		// Last resort: a known reply code in parentheses, "… (320)".
 		for _, m := range reParenCode.FindAllStringSubmatch(s, -1) {
-			if c, _ := strconv.Atoi(m[1]); model.ReplyCodes[c] != "" {
+			if c, _ := strconv.Atoi(m[1]); wire.ReplyCodes[c] != "" {
 				p.code = c
 				break
 			}
@@ -268,7 +267,7 @@ func embeddedReply(s string) string {
 		for j > 0 && (s[j-1] >= 'A' && s[j-1] <= 'Z' || s[j-1] == '_') {
 			j--
 		}
-		if name := s[j:i]; len(name) >= 5 && model.ReplyCodes[codeOf(name)] == name && (j == 0 || !isWordByte(s[j-1])) {
+		if name := s[j:i]; len(name) >= 5 && wire.ReplyCodes[codeOf(name)] == name && (j == 0 || !isWordByte(s[j-1])) {
 			start = j
 			break
 		}
@@ -299,7 +298,7 @@ func embeddedReply(s string) string {
 }
 
 func codeOf(name string) int {
-	c, _ := model.CodeOf(name)
+	c, _ := wire.CodeOf(name)
 	return c
 }
 

@@ -2,6 +2,7 @@ package causes
 
 import (
 	"fmt"
+	"github.com/amqptop/amqptop/model/wire"
 	"slices"
 	"sort"
 	"strings"
@@ -83,7 +84,7 @@ func camel(constant string) string {
 // printings renders a broker close the way each client library prints it,
 // from each library's own format string.
 func printings(c amqpClose, id string) []dcase {
-	name := model.ReplyCodes[c.code]
+	name := wire.ReplyCodes[c.code]
 	dashed := strings.ReplaceAll(name, "_", "-")
 	conn := c.scope == "connection"
 	mname := methodNames[[2]int{c.class, c.method}]

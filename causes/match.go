@@ -2,6 +2,7 @@ package causes
 
 import (
 	"fmt"
+	"github.com/amqptop/amqptop/model/wire"
 	"strings"
 	"unicode/utf8"
 
@@ -176,7 +177,7 @@ func (r *reading) match(b *Base, ru *rule) (int, model.Confidence, []string) {
 	}
 	if len(ru.codes) > 0 {
 		score += wCode
-		why = append(why, fmt.Sprintf("code %d %s", r.code, model.ReplyCodes[r.code]))
+		why = append(why, fmt.Sprintf("code %d %s", r.code, wire.ReplyCodes[r.code]))
 		if r.codeBroker {
 			signal(model.ConfHigh)
 		} else {

@@ -1,6 +1,7 @@
 package causes
 
 import (
+	"github.com/amqptop/amqptop/model/wire"
 	"strings"
 
 	"github.com/amqptop/amqptop/model"
@@ -59,10 +60,10 @@ func (b *Base) Explain(texts []string) Explained {
 // a client's error.
 func evidenceOf(s string) (model.Evidence, string) {
 	s = strings.TrimSpace(s)
-	if _, ok := model.ParseLogLine(strings.SplitN(s, "\n", 2)[0]); ok {
+	if _, ok := wire.ParseLogLine(strings.SplitN(s, "\n", 2)[0]); ok {
 		var lines []string
 		for _, line := range strings.Split(s, "\n") {
-			if ll, ok := model.ParseLogLine(line); ok {
+			if ll, ok := wire.ParseLogLine(line); ok {
 				lines = append(lines, ll.Text)
 			} else {
 				lines = append(lines, line)
@@ -70,11 +71,11 @@ func evidenceOf(s string) (model.Evidence, string) {
 		}
 		return model.Evidence{Log: []string{strings.Join(lines, "\n")}}, "broker log"
 	}
-	if _, ok := model.ParseConnLog(s); ok {
+	if _, ok := wire.ParseConnLog(s); ok {
 		return model.Evidence{Log: []string{s}}, "broker log"
 	}
 	if verbatimReply(strings.SplitN(s, "\n", 2)[0]) {
-		code, _ := model.CodeOf(s[:strings.Index(s, " - ")])
+		code, _ := wire.CodeOf(s[:strings.Index(s, " - ")])
 		return model.Evidence{Code: code, Text: s, ByServer: true}, "reply text"
 	}
 	return model.Evidence{Client: s}, "client"

@@ -2,6 +2,7 @@ package causes
 
 import (
 	"fmt"
+	"github.com/amqptop/amqptop/model/wire"
 	"strconv"
 	"strings"
 
@@ -66,7 +67,7 @@ func (b *Base) read(ev model.Evidence) *reading {
 	}
 	// The broker's log names the exception and the operation: that code is the broker's.
 	for _, l := range r.logs {
-		if cl, ok := model.ParseConnLog(l.s); ok && cl.Code != 0 {
+		if cl, ok := wire.ParseConnLog(l.s); ok && cl.Code != 0 {
 			r.code, r.constant, r.codeBroker = cl.Code, strings.ToUpper(cl.Constant), true
 			if cl.Operation != "" && cl.Operation != "none" {
 				r.method = cl.Operation
@@ -87,9 +88,9 @@ func (b *Base) read(ev model.Evidence) *reading {
 		}
 	}
 	if r.constant != "" {
-		cc, _ := model.CodeOf(r.constant)
+		cc, _ := wire.CodeOf(r.constant)
 		if r.code != 0 && cc != 0 && r.code != cc {
-			name := model.ReplyCodes[r.code]
+			name := wire.ReplyCodes[r.code]
 			if name == "" {
 				name = "no AMQP reply code"
 			}
@@ -119,7 +120,7 @@ func verbatimReply(s string) bool {
 	if i < 5 {
 		return false
 	}
-	_, ok := model.CodeOf(s[:i])
+	_, ok := wire.CodeOf(s[:i])
 	return ok && strings.ToUpper(s[:i]) == s[:i]
 }
 
@@ -182,7 +183,7 @@ func methodOf(class, method string) string {
 // prints (NOT_FOUND, NOT-FOUND, not_found) to the canonical one.
 var constantNames = func() map[string]string {
 	m := map[string]string{}
-	for _, n := range model.ReplyCodes {
+	for _, n := range wire.ReplyCodes {
 		m[n] = n
 		m[strings.ReplaceAll(n, "_", "-")] = n
 		m[strings.ToLower(n)] = n

@@ -2,6 +2,7 @@ package causes
 
 import (
 	"errors"
+	"github.com/amqptop/amqptop/model/wire"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -309,7 +310,7 @@ func TestBuiltinEntries(t *testing.T) {
 			t.Errorf("cause %q is gone", id)
 		}
 	}
-	for code, name := range model.ReplyCodes {
+	for code, name := range wire.ReplyCodes {
 		if code < 200 || code > 541 {
 			continue
 		}
@@ -322,7 +323,7 @@ func TestBuiltinEntries(t *testing.T) {
 		}
 	}
 	for code := range b.codes {
-		if model.ReplyCodes[code] == "" {
+		if wire.ReplyCodes[code] == "" {
 			t.Errorf("codes: has %d, which is not a reply code", code)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"github.com/amqptop/amqptop/model/wire"
 	"io"
 	"strings"
 
@@ -54,9 +55,9 @@ func (a *app) explain(c *config, texts []string) error {
 func readTexts(r io.Reader) ([]string, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	var g model.LogGrouper
+	var g wire.LogGrouper
 	var out []string
-	add := func(ls []model.LogLine) {
+	add := func(ls []wire.LogLine) {
 		for _, l := range ls {
 			if t := strings.TrimSpace(l.Prefix + l.Text); t != "" {
 				out = append(out, strings.TrimSpace(joinPrefixed(l)))
@@ -74,7 +75,7 @@ func readTexts(r io.Reader) ([]string, error) {
 }
 
 // joinPrefixed gives back an entry as one text: its prefix, then its lines.
-func joinPrefixed(l model.LogLine) string {
+func joinPrefixed(l wire.LogLine) string {
 	if l.Prefix == "" {
 		return l.Text
 	}

@@ -8,6 +8,7 @@ package model_test
 
 import (
 	"fmt"
+	"github.com/amqptop/amqptop/model/wire"
 	"strings"
 	"testing"
 	"time"
@@ -105,7 +106,7 @@ func (r *replay) dump() string {
 }
 
 func lconn(name, client, vhost string) model.Connection {
-	_, peer, _ := model.SplitConnName(name)
+	_, peer, _ := wire.SplitConnName(name)
 	return model.Connection{Name: name, Client: client, User: "guest", Vhost: vhost, Peer: peer, Node: node,
 		State: model.StateRunning, Heartbeat: 60 * time.Second}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"github.com/amqptop/amqptop/model/wire"
 	"sort"
 	"time"
 )
@@ -143,7 +144,7 @@ func (s *State) applyProbeConnected(x ProbeConnected) {
 	p.Link, p.Conn, p.Client, p.Node, p.Server = LinkUp, x.Conn, x.Client, x.Node, x.Server
 	p.Heartbeat, p.UpSince, p.DownSince, p.Attempt, p.Blocked = x.Heartbeat, x.Time, time.Time{}, 0, ""
 	p.LastHBSent, p.LastHBRecv = time.Time{}, time.Time{}
-	_, peer, _ := SplitConnName(x.Conn)
+	_, peer, _ := wire.SplitConnName(x.Conn)
 	c := s.upsertConn(Connection{Name: x.Conn, Client: x.Client, User: x.User, Vhost: x.Vhost,
 		Peer: peer, Node: x.Node, Protocol: "AMQP 0-9-1", State: StateRunning, Heartbeat: x.Heartbeat,
 		ChannelMax: x.ChannelMax, FrameMax: x.FrameMax, ConnectedAt: x.Time, Product: "amqptop"}, x.Source, x.Time)

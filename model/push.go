@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/amqptop/amqptop/model/wire"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ func (s *State) applyBrokerEvent(x BrokerEvent) {
 	case "channel.created":
 		s.channelCreated(x)
 	case "channel.closed":
-		pid := NormPID(HeaderString(h, "pid"))
+		pid := wire.NormPID(wire.HeaderString(h, "pid"))
 		k, ok := s.chpids[pid]
 		if !ok {
 			return
@@ -48,11 +49,11 @@ func (s *State) applyBrokerEvent(x BrokerEvent) {
 	case "user.authentication.failure":
 		s.authFailure(x)
 	case "alarm.set", "alarm.cleared":
-		kind := HeaderString(h, "source")
+		kind := wire.HeaderString(h, "source")
 		if kind != "memory" && kind != "disk" {
 			kind = strings.TrimSuffix(kind, "_alarm")
 		}
-		node := HeaderString(h, "node")
+		node := wire.HeaderString(h, "node")
 		if node == "" {
 			return
 		}
@@ -62,16 +63,16 @@ func (s *State) applyBrokerEvent(x BrokerEvent) {
 
 // connFromHeaders reads a connection.created / connection.closed event.
 func connFromHeaders(h map[string]any) Connection {
-	props := ParseClientProps(h["client_properties"])
+	props := wire.ParseClientProps(h["client_properties"])
 	c := Connection{
-		Name:     HeaderString(h, "name"),
-		PID:      NormPID(HeaderString(h, "pid")),
-		Node:     HeaderString(h, "node"),
-		User:     HeaderString(h, "user"),
-		Vhost:    HeaderString(h, "vhost"),
-		Client:   HeaderString(h, "user_provided_name"),
-		Protocol: HeaderString(h, "protocol"),
-		TLS:      HeaderBool(h, "ssl"),
+		Name:     wire.HeaderString(h, "name"),
+		PID:      wire.NormPID(wire.HeaderString(h, "pid")),
+		Node:     wire.HeaderString(h, "node"),
+		User:     wire.HeaderString(h, "user"),
+		Vhost:    wire.HeaderString(h, "vhost"),
+		Client:   wire.HeaderString(h, "user_provided_name"),
+		Protocol: wire.HeaderString(h, "protocol"),
+		TLS:      wire.HeaderBool(h, "ssl"),
 		Product:  props.Product,
 		Version:  props.Version,
 		Platform: props.Platform,
@@ -81,17 +82,17 @@ func connFromHeaders(h map[string]any) Connection {
 		c.Client = props.ConnectionName
 	}
 	c.Capabilities = props.Capabilities
-	if host := HeaderString(h, "peer_host"); host != "" {
-		c.Peer = JoinHostPort(ErlIP(host), HeaderInt(h, "peer_port"))
-	} else if _, peer, _ := SplitConnName(c.Name); peer != "" {
+	if host := wire.HeaderString(h, "peer_host"); host != "" {
+		c.Peer = wire.JoinHostPort(wire.ErlIP(host), wire.HeaderInt(h, "peer_port"))
+	} else if _, peer, _ := wire.SplitConnName(c.Name); peer != "" {
 		c.Peer = peer
 	}
 	if _, ok := h["timeout"]; ok {
-		c.Heartbeat = time.Duration(HeaderInt(h, "timeout")) * time.Second
+		c.Heartbeat = time.Duration(wire.HeaderInt(h, "timeout")) * time.Second
 	}
-	c.ChannelMax = int(HeaderInt(h, "channel_max"))
-	c.FrameMax = int(HeaderInt(h, "frame_max"))
-	c.ConnectedAt = HeaderTime(h, "connected_at")
+	c.ChannelMax = int(wire.HeaderInt(h, "channel_max"))
+	c.FrameMax = int(wire.HeaderInt(h, "frame_max"))
+	c.ConnectedAt = wire.HeaderTime(h, "connected_at")
 	if strings.HasPrefix(c.Protocol, "{") {
 		c.Protocol = "AMQP " + strings.ReplaceAll(strings.Trim(c.Protocol, "{}"), ",", "-")
 	}
@@ -100,20 +101,20 @@ func connFromHeaders(h map[string]any) Connection {
 
 func (s *State) channelCreated(x BrokerEvent) {
 	h := x.Headers
-	name := HeaderString(h, "name") // "peer -> local (N)"
-	num := int(HeaderInt(h, "number"))
+	name := wire.HeaderString(h, "name") // "peer -> local (N)"
+	num := int(wire.HeaderInt(h, "number"))
 	if i := strings.LastIndex(name, " ("); i > 0 {
 		if num == 0 {
 			num, _ = strconv.Atoi(strings.TrimSuffix(name[i+2:], ")"))
 		}
 		name = name[:i]
 	}
-	conn, _, _ := SplitConnName(name)
+	conn, _, _ := wire.SplitConnName(name)
 	if conn == "" || num == 0 {
 		return
 	}
 	k := ChannelKey{conn, num}
-	if pid := NormPID(HeaderString(h, "pid")); pid != "" {
+	if pid := wire.NormPID(wire.HeaderString(h, "pid")); pid != "" {
 		s.chpids[pid] = k
 	}
 	c := s.conns[conn]
@@ -133,17 +134,17 @@ func (s *State) channelCreated(x BrokerEvent) {
 // refused connection.
 func (s *State) authFailure(x BrokerEvent) {
 	h := x.Headers
-	user := HeaderString(h, "name")
-	reason := HeaderString(h, "error")
+	user := wire.HeaderString(h, "name")
+	reason := wire.HeaderString(h, "error")
 	peer := ""
-	if host := HeaderString(h, "peer_host"); host != "" {
-		peer = JoinHostPort(ErlIP(host), HeaderInt(h, "peer_port"))
+	if host := wire.HeaderString(h, "peer_host"); host != "" {
+		peer = wire.JoinHostPort(wire.ErlIP(host), wire.HeaderInt(h, "peer_port"))
 	}
-	name := HeaderString(h, "connection_name")
+	name := wire.HeaderString(h, "connection_name")
 	if name == "" {
 		name = peer + " (refused login)"
 	}
-	name, _, client := SplitConnName(name)
+	name, _, client := wire.SplitConnName(name)
 	if reason == "" {
 		reason = "authentication failed"
 	}
@@ -154,7 +155,7 @@ func (s *State) authFailure(x BrokerEvent) {
 
 // applyLog folds one broker log entry into the state.
 func (s *State) applyLog(x LogEntry) {
-	cl, ok := ParseConnLog(x.Text)
+	cl, ok := wire.ParseConnLog(x.Text)
 	if !ok {
 		s.logOnly(x)
 		return
@@ -173,16 +174,16 @@ func (s *State) applyLog(x LogEntry) {
 	note := closeNote{key: name, conn: conn, src: x.Source, at: x.Time, reason: true, why: oneLine(cl.Reason),
 		ev: Evidence{Log: []string{x.Text}, Code: cl.Code, Text: cl.ReplyText}}
 	switch cl.Kind {
-	case LogClosing, LogConnError:
+	case wire.LogClosing, wire.LogConnError:
 		if cl.Code == 320 && containsFold(cl.ReplyText, "reason 'shutdown'") {
 			s.nodeStopping(x.Node, x.Time, x.Source, "the broker forced connection closure with reason 'shutdown'")
 		}
 		s.noteClose(s.rekey(note))
-	case LogChannelError:
+	case wire.LogChannelError:
 		note.channel = cl.Channel
 		note.key = closeKey(name, cl.Channel)
 		s.noteClose(note)
-	case LogForced:
+	case wire.LogForced:
 		if name == "" {
 			// Not yet joined to a name: wait for the entry that names it.
 			note.key = "pid:" + cl.PID
@@ -190,24 +191,24 @@ func (s *State) applyLog(x LogEntry) {
 			note.reason = false
 		}
 		s.noteClose(s.rekey(note))
-	case LogVhostStopping:
+	case wire.LogVhostStopping:
 		node := cl.Node
 		if node == "" {
 			node = x.Node
 		}
 		s.vhostStopping(node, cl.Vhost, x.Time, x.Text)
 		s.logOnly(x)
-	case LogNodeStopping:
+	case wire.LogNodeStopping:
 		s.nodeStopping(x.Node, x.Time, x.Source, oneLine(x.Text))
 		s.logOnly(x)
-	case LogNodeStarted:
+	case wire.LogNodeStarted:
 		s.nodeBack(x.Node, x.Time, x.Source, time.Time{})
-	case LogAlarmSet, LogAlarmCleared:
+	case wire.LogAlarmSet, wire.LogAlarmCleared:
 		if cl.Node == "" {
 			return // "cleared across the cluster": each node's own line says it
 		}
-		s.alarmChange(x.Time, x.Source, cl.Node, cl.Alarm, cl.Kind == LogAlarmSet)
-	case LogAuthenticated:
+		s.alarmChange(x.Time, x.Source, cl.Node, cl.Alarm, cl.Kind == wire.LogAlarmSet)
+	case wire.LogAuthenticated:
 		if name != "" && s.conns[name] == nil {
 			conn.State = StateRunning
 			s.upsertConn(conn, x.Source, x.Time)
@@ -238,7 +239,7 @@ func (s *State) rekey(n closeNote) closeNote {
 
 // logOnly shows a warning or error entry that is not about one connection.
 func (s *State) logOnly(x LogEntry) {
-	lvl := NormLevel(x.Level)
+	lvl := wire.NormLevel(x.Level)
 	if lvl != "warning" && lvl != "error" && lvl != "critical" {
 		return
 	}
@@ -253,6 +254,6 @@ func (s *State) logOnly(x LogEntry) {
 // noHandshake reports whether a connection event carries nothing a client
 // sends in its handshake.
 func noHandshake(h map[string]any) bool {
-	p := ParseClientProps(h["client_properties"])
+	p := wire.ParseClientProps(h["client_properties"])
 	return p.ConnectionName == "" && p.Product == "" && p.Version == "" && p.Platform == "" && len(p.Capabilities) == 0
 }

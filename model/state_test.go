@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"github.com/amqptop/amqptop/model/wire"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +84,7 @@ func ofType(evs []Event, t EventType) []Event {
 }
 
 func conn(name, client string, recv uint64) Connection {
-	_, peer, _ := SplitConnName(name)
+	_, peer, _ := wire.SplitConnName(name)
 	return Connection{Name: name, Client: client, User: "app", Vhost: "/", Peer: peer, Node: "rabbit@a",
 		State: StateRunning, Heartbeat: 60 * time.Second, RecvBytes: recv}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/amqptop/amqptop/model/wire"
 	"io"
 	"io/fs"
 	"os"
@@ -37,7 +38,7 @@ const logReadHint = "run amqptop as a user that can read the log, e.g. in the ra
 //     3.7/3.8 and the old "=ERROR REPORT====" blocks write them, are read in
 //     the local zone: amqptop runs on the broker's host), or the time it was
 //     read when the line has none. Multi-line entries are joined with
-//     model.LogGrouper. An entry is complete when the next one starts, or
+//     wire.LogGrouper. An entry is complete when the next one starts, or
 //     when no byte arrived for the quiet period (2×Poll, at least 200 ms).
 //   - a model.SourceStatus (Of: model.SourceLog) whenever its health,
 //     detail or hint changes: Up "tailing PATH" once reading, Down while the
@@ -138,7 +139,7 @@ type logTailer struct {
 	line    []byte // the line being read, without its newline, at most maxLogLine
 	cut     int64  // bytes of that line dropped
 	skip    bool   // drop bytes up to the next newline (started mid-line)
-	grp     model.LogGrouper
+	grp     wire.LogGrouper
 	pending int // bytes in the grouper's entry in progress
 
 	buf     []byte
@@ -416,7 +417,7 @@ func (t *logTailer) flushGroup() {
 	t.pending = 0
 }
 
-func (t *logTailer) emitEntry(e model.LogLine) {
+func (t *logTailer) emitEntry(e wire.LogLine) {
 	if strings.TrimSpace(e.Text) == "" {
 		return
 	}

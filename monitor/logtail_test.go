@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"github.com/amqptop/amqptop/model/wire"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -212,7 +213,7 @@ func TestLogFileAppendWhileRunning(t *testing.T) {
 	if want := time.Date(2026, 11, 23, 10, 0, 3, 123456000, time.UTC); !e.Time.Equal(want) {
 		t.Errorf("entry time %v, want the entry's own %v", e.Time, want)
 	}
-	if c, ok := model.ParseConnLog(e.Text); !ok || c.Kind != model.LogChannelError || c.Channel != 1 || c.Constant != "not_found" {
+	if c, ok := wire.ParseConnLog(e.Text); !ok || c.Kind != wire.LogChannelError || c.Channel != 1 || c.Constant != "not_found" {
 		t.Errorf("the model cannot read the entry: %+v %v", c, ok)
 	}
 	if ss := r.statuses(); len(ss) != 1 || ss[0].Of != model.SourceLog {
@@ -231,8 +232,8 @@ func TestLogFileMultiLineEntry(t *testing.T) {
 	appendLog(t, path, log310(0, "error", "<0.1234.0>", logHeartbeatLines...)+log310(1, "info", "<0.1240.0>", logAcceptText))
 	es := r.waitEntries(t, 2)
 	wantLogTexts(t, es, logHeartbeatText, logAcceptText)
-	c, ok := model.ParseConnLog(es[0].Text)
-	if !ok || c.Kind != model.LogClosing || c.Client != "billing-api" || c.Reason != "missed heartbeats from client, timeout: 60s" {
+	c, ok := wire.ParseConnLog(es[0].Text)
+	if !ok || c.Kind != wire.LogClosing || c.Client != "billing-api" || c.Reason != "missed heartbeats from client, timeout: 60s" {
 		t.Errorf("heartbeat close as the model reads it: %+v %v", c, ok)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/amqptop/amqptop/model/wire"
 	"math/big"
 	"net"
 	"strings"
@@ -175,20 +176,20 @@ func (s *Subscriber) decode(d amqp.Delivery) model.Observation {
 	src := s.Kind.source()
 	h := plainTable(d.Headers)
 	t := time.Now()
-	if ms := model.HeaderInt(h, "timestamp_in_ms"); ms > 0 {
+	if ms := wire.HeaderInt(h, "timestamp_in_ms"); ms > 0 {
 		t = time.UnixMilli(ms)
 	}
 	if s.Kind == EventStream {
 		return model.BrokerEvent{Meta: model.Meta{Time: t, Source: src}, Key: d.RoutingKey, Headers: h}
 	}
 	text := strings.TrimRight(string(d.Body), "\n")
-	entry := model.LogEntry{Meta: model.Meta{Time: t, Source: src}, Node: model.HeaderString(h, "node"), Level: model.NormLevel(d.RoutingKey), Text: text}
+	entry := model.LogEntry{Meta: model.Meta{Time: t, Source: src}, Node: wire.HeaderString(h, "node"), Level: wire.NormLevel(d.RoutingKey), Text: text}
 	// The body may carry the formatted line(s) with their prefixes.
 	lines := strings.Split(text, "\n")
-	if l, ok := model.ParseLogLine(lines[0]); ok {
+	if l, ok := wire.ParseLogLine(lines[0]); ok {
 		var body []string
 		for _, line := range lines {
-			if ll, ok := model.ParseLogLine(line); ok {
+			if ll, ok := wire.ParseLogLine(line); ok {
 				body = append(body, ll.Text)
 			} else {
 				body = append(body, line)
@@ -199,7 +200,7 @@ func (s *Subscriber) decode(d amqp.Delivery) model.Observation {
 			entry.Time = l.Time
 		}
 	}
-	if ms := model.HeaderInt(h, "timestamp_in_ms"); ms == 0 && !d.Timestamp.IsZero() && entry.Time.Equal(t) {
+	if ms := wire.HeaderInt(h, "timestamp_in_ms"); ms == 0 && !d.Timestamp.IsZero() && entry.Time.Equal(t) {
 		entry.Time = d.Timestamp
 	}
 	return entry

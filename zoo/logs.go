@@ -2,13 +2,12 @@ package zoo
 
 import (
 	"bufio"
+	"github.com/amqptop/amqptop/model/wire"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/amqptop/amqptop/model"
 )
 
 // logEntry is one (possibly multi-line) broker log entry.
@@ -27,8 +26,8 @@ func readLog(path string) ([]logEntry, error) {
 	}
 	defer f.Close()
 	var out []logEntry
-	var g model.LogGrouper
-	add := func(ls []model.LogLine) {
+	var g wire.LogGrouper
+	add := func(ls []wire.LogLine) {
 		for _, l := range ls {
 			out = append(out, logEntry{Time: l.Time, Level: l.Level, PID: l.PID, Text: l.Text})
 		}
