@@ -1,6 +1,7 @@
 package ui
 
-// Keys and the mouse.
+// Keys and the mouse. The handlers change the root's focus and screen and
+// call the panes' methods; Update's sync then brings the rest up to date.
 
 import (
 	"charm.land/bubbles/v2/key"
@@ -8,9 +9,9 @@ import (
 	"github.com/amqptop/amqptop/themes"
 )
 
-func (m *Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+func (m *Model) onKey(k tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(k, m.keys.ForceQuit) {
-		return m, tea.Quit
+		return tea.Quit
 	}
 	if m.filter.Focused() {
 		switch k.String() {
@@ -22,15 +23,15 @@ func (m *Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		default:
 			var cmd tea.Cmd
 			m.filter, cmd = m.filter.Update(k)
-			m.setFilter(m.filter.Value())
-			return m, cmd
+			m.conns.SetFilter(m.filter.Value())
+			return cmd
 		}
-		m.setFilter(m.filter.Value())
-		return m, nil
+		m.conns.SetFilter(m.filter.Value())
+		return nil
 	}
 	switch {
 	case key.Matches(k, m.keys.Quit):
-		return m, tea.Quit
+		return tea.Quit
 	case key.Matches(k, m.keys.Help):
 		if m.screen == screenHelp {
 			m.screen = m.back
@@ -43,9 +44,9 @@ func (m *Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.screen = m.back
 		case m.screen != screenMain:
 			m.screen = screenMain
-		case m.rows.filter != "":
+		case m.conns.Filter() != "":
 			m.filter.SetValue("")
-			m.setFilter("")
+			m.conns.SetFilter("")
 		}
 	case key.Matches(k, m.keys.Tab):
 		if m.screen == screenMain {
@@ -58,18 +59,11 @@ func (m *Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Filter):
 		m.screen = screenMain
 		m.focus = paneConns
-		return m, m.filter.Focus()
+		return m.filter.Focus()
 	case key.Matches(k, m.keys.Sort):
-		m.rows.col = (m.rows.col + 1) % numColumns
-		m.rows.desc = false
-		m.rows.dirty = true
-		m.rows.rebuild(m.st)
-		m.reselect()
+		m.conns.CycleSort()
 	case key.Matches(k, m.keys.Reverse):
-		m.rows.desc = !m.rows.desc
-		m.rows.dirty = true
-		m.rows.rebuild(m.st)
-		m.reselect()
+		m.conns.Reverse()
 	case key.Matches(k, m.keys.Pause):
 		m.paused = !m.paused
 		if !m.paused && len(m.queued) > 0 {
@@ -81,14 +75,14 @@ func (m *Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Diagnosis):
 		m.toggle(screenDiag)
 	case key.Matches(k, m.keys.Level):
-		m.level = (m.level + 1) % 3
-		m.evSel, m.evTop = 0, 0
+		m.events.CycleLevel()
 	case key.Matches(k, m.keys.Theme):
 		m.fixed = true
 		m.setTheme(themes.Next(m.pal.Name))
 	case key.Matches(k, m.keys.Enter):
-		if m.screen == screenMain && m.focus == paneConns && m.selected() != nil {
-			m.screen, m.dtTop = screenDetail, 0
+		if m.screen == screenMain && m.focus == paneConns && m.conns.Selected() != nil {
+			m.screen = screenDetail
+			m.detail.Clear() // sync shows the selected connection from the top
 		} else if m.focus == paneEvents || m.screen == screenEvents {
 			m.jumpToEvent()
 		}
@@ -97,15 +91,15 @@ func (m *Model) onKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Down):
 		m.move(1)
 	case key.Matches(k, m.keys.PageUp):
-		m.move(-max(1, m.connRows()-1))
+		m.move(-max(1, m.conns.PageSize()-1))
 	case key.Matches(k, m.keys.PageDown):
-		m.move(max(1, m.connRows()-1))
+		m.move(max(1, m.conns.PageSize()-1))
 	case key.Matches(k, m.keys.Top):
 		m.move(-1 << 30)
 	case key.Matches(k, m.keys.Bottom):
 		m.move(1 << 30)
 	}
-	return m, nil
+	return nil
 }
 
 func (m *Model) toggle(s screen) {
@@ -114,17 +108,6 @@ func (m *Model) toggle(s screen) {
 	} else {
 		m.screen = s
 	}
-}
-
-func (m *Model) setFilter(f string) {
-	if f == m.rows.filter {
-		return
-	}
-	m.rows.filter = f
-	m.rows.dirty = true
-	m.rows.rebuild(m.st)
-	m.sel, m.top = 0, 0
-	m.clampSel()
 }
 
 // activePane is the pane the movement keys act on.
@@ -143,33 +126,24 @@ func (m *Model) activePane() pane {
 func (m *Model) move(d int) {
 	switch m.activePane() {
 	case paneConns:
-		m.sel += d
-		m.moved = true
-		m.clampSel()
+		m.conns.Move(d)
 	case paneEvents:
-		n := len(m.shownEvents())
-		m.evSel = max(0, min(m.evSel+d, n-1))
+		m.events.Move(d)
 	case paneDiag:
-		m.diagTop = max(0, m.diagTop+d)
+		m.diag.Move(d)
 	default:
-		m.dtTop = max(0, m.dtTop+d)
+		m.detail.Move(d)
 	}
 }
 
 // jumpToEvent selects, in the table, the connection of the selected event.
 func (m *Model) jumpToEvent() {
-	evs := m.shownEvents()
-	if m.evSel >= len(evs) {
+	e := m.events.Selected()
+	if e == nil {
 		return
 	}
-	conn := evs[m.evSel].Conn
-	for i, c := range m.rows.rows {
-		if c.Name == conn {
-			m.sel = i
-			m.clampSel()
-			m.screen, m.focus = screenMain, paneConns
-			return
-		}
+	if m.conns.SelectName(e.Conn) {
+		m.screen, m.focus = screenMain, paneConns
 	}
 }
 
@@ -194,11 +168,6 @@ func (m *Model) onClick(c tea.MouseClickMsg) {
 	}
 	m.focus = p
 	if p == paneConns {
-		r := m.layout().conns
-		row := c.Y - r.y - 2 + m.top // title and column headings
-		if row >= m.top && row < len(m.rows.rows) {
-			m.sel, m.moved = row, true
-			m.clampSel()
-		}
+		m.conns.Click(c.Y - m.frame.conns.y)
 	}
 }

@@ -58,11 +58,10 @@ func causeOf(c *model.ConnView) string {
 	return ""
 }
 
-// rowSet is the connections table's rows, sorted and filtered. It is
-// rebuilt only when the data, the sort or the filter changed.
+// rowSet is the connections table's rows, sorted and filtered. The table
+// rebuilds it only when the data, the sort or the filter changed.
 type rowSet struct {
 	rows   []*model.ConnView
-	dirty  bool
 	col    column
 	desc   bool
 	filter string
@@ -70,13 +69,8 @@ type rowSet struct {
 	closed int
 }
 
-func (r *rowSet) rebuild(st *model.State) {
-	if !r.dirty {
-		return
-	}
-	r.dirty = false
-	all := st.Conns()
-	now := st.Now()
+// rebuild filters and sorts every connection known as of now.
+func (r *rowSet) rebuild(all []*model.ConnView, now time.Time) {
 	terms := strings.Fields(strings.ToLower(r.filter))
 	r.rows = r.rows[:0]
 	r.open, r.closed = 0, 0

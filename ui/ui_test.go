@@ -2,11 +2,10 @@ package ui
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,14 +15,16 @@ import (
 	"github.com/amqptop/amqptop/demo"
 	"github.com/amqptop/amqptop/model"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/exp/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func TestMain(m *testing.M) {
 	time.Local = time.UTC // golden files show times in UTC
 	os.Exit(m.Run())
 }
+
+// knowledge is the built-in knowledge base, parsed once for all tests.
+var knowledge = sync.OnceValue(causes.Default)
 
 // played returns a dashboard whose state has seen the demo (seed 1) up to
 // at into the tour.
@@ -33,7 +34,7 @@ func played(t testing.TB, at time.Duration, w, h int) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kb := causes.Default()
+	kb := knowledge()
 	st := model.New(model.Options{Diagnoser: kb})
 	m := New(Options{State: st, Mode: "demo", Target: "demo cluster", Theme: "dark", Lookup: kb.Lookup})
 	var batch []model.Observation
@@ -59,39 +60,66 @@ func ascii(s string) string {
 	return b.String()
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".golden")
-	if *update {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from %s (run go test ./ui -update after an intended change)\n--- got ---\n%s", name, path, got)
-	}
+// goldenWidths are the widths every pane is drawn at, with the terminal
+// height that goes with each.
+var goldenWidths = []struct{ w, h int }{{80, 24}, {120, 40}, {200, 60}}
+
+// goldenPanes draws each pane on its own, at a size of its own, the way
+// the golden files show it. Each gets a fresh dashboard.
+var goldenPanes = []struct {
+	name string
+	draw func(m *Model, w int) string
+}{
+	{"header", func(m *Model, w int) string { return m.header.View() }},
+	{"connections", func(m *Model, w int) string {
+		m.conns.SetSize(w, 16)
+		return m.conns.View()
+	}},
+	{"events", func(m *Model, w int) string {
+		m.events.SetSize(w, 14)
+		m.events.SetFocused(true)
+		return m.events.View()
+	}},
+	{"diagnosis", func(m *Model, w int) string {
+		m.diag.SetSize(w, 24)
+		m.diag.SetFocused(true)
+		return m.diag.View()
+	}},
+	{"detail", func(m *Model, w int) string {
+		m.feedDetail() // the selected (worst) connection
+		m.detail.SetSize(w, 30)
+		return m.detail.View()
+	}},
+	{"help", func(m *Model, w int) string {
+		m.helpPane.SetSize(w, 30)
+		return m.helpPane.View()
+	}},
 }
 
-// Every pane at 80, 120 and 200 columns, at a moment of the demo tour when
-// the memory alarm is in force and several closes have been diagnosed.
+// Every pane at 80, 120 and 200 columns, and the whole screen, at a moment
+// of the demo tour when the memory alarm is in force and several closes
+// have been diagnosed. go test ./ui -update rewrites the files under
+// testdata/TestGoldenPanes after an intended change.
 func TestGoldenPanes(t *testing.T) {
-	for _, w := range []int{80, 120, 200} {
-		h := map[int]int{80: 24, 120: 40, 200: 60}[w]
-		m := played(t, 3*time.Minute+20*time.Second, w, h)
-		golden(t, fmt.Sprintf("header_%d", w), ascii(strings.Join(m.headerLines(), "\n")))
-		golden(t, fmt.Sprintf("connections_%d", w), ascii(strings.Join(m.connLines(w, 16), "\n")))
-		golden(t, fmt.Sprintf("events_%d", w), ascii(strings.Join(m.eventLines(w, 14, true), "\n")))
-		golden(t, fmt.Sprintf("diagnosis_%d", w), ascii(strings.Join(m.diagLines(w, 24, true), "\n")))
-		m.sel = 0
-		golden(t, fmt.Sprintf("detail_%d", w), ascii(strings.Join(m.detailLines(w, 30), "\n")))
-		golden(t, fmt.Sprintf("screen_%dx%d", w, h), ascii(m.render()))
+	at := 3*time.Minute + 20*time.Second
+	for _, p := range goldenPanes {
+		t.Run(p.name, func(t *testing.T) {
+			for _, sz := range goldenWidths {
+				t.Run(fmt.Sprint(sz.w), func(t *testing.T) {
+					m := played(t, at, sz.w, sz.h)
+					golden.RequireEqual(t, ascii(p.draw(m, sz.w)))
+				})
+			}
+		})
 	}
+	t.Run("screen", func(t *testing.T) {
+		for _, sz := range goldenWidths {
+			t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) {
+				m := played(t, at, sz.w, sz.h)
+				golden.RequireEqual(t, ascii(m.View().Content))
+			})
+		}
+	})
 }
 
 func TestEveryLineFitsTheWidth(t *testing.T) {
@@ -99,6 +127,7 @@ func TestEveryLineFitsTheWidth(t *testing.T) {
 		m := played(t, 6*time.Minute, size[0], size[1])
 		for _, s := range []screen{screenMain, screenDetail, screenEvents, screenDiag, screenHelp} {
 			m.screen = s
+			m.sync()
 			lines := strings.Split(m.render(), "\n")
 			if len(lines) != size[1] {
 				t.Errorf("%dx%d screen %d: %d lines", size[0], size[1], s, len(lines))
@@ -149,7 +178,7 @@ func isQuit(cmd tea.Cmd) bool {
 
 func TestKeys(t *testing.T) {
 	m := played(t, 5*time.Minute, 120, 40)
-	if c := m.selected(); c == nil || !c.Closed {
+	if c := m.conns.Selected(); c == nil || !c.Closed {
 		t.Fatalf("the worst connection (a closed one) is selected first: %+v", c)
 	}
 	// The filter takes every key while open: q types a q.
@@ -162,16 +191,16 @@ func TestKeys(t *testing.T) {
 	}
 	press(m, "esc")
 	press(m, "/", "i", "n", "v", "e", "n", "t", "o", "r", "y", "enter")
-	if m.filter.Focused() || m.rows.filter != "inventory" || len(m.rows.rows) == 0 {
-		t.Fatalf("filter = %q, %d rows", m.rows.filter, len(m.rows.rows))
+	if m.filter.Focused() || m.conns.rows.filter != "inventory" || len(m.conns.rows.rows) == 0 {
+		t.Fatalf("filter = %q, %d rows", m.conns.rows.filter, len(m.conns.rows.rows))
 	}
-	for _, c := range m.rows.rows {
+	for _, c := range m.conns.rows.rows {
 		if !strings.Contains(c.Client, "inventory") {
 			t.Errorf("filtered row %s", c.Client)
 		}
 	}
 	press(m, "esc")
-	if m.rows.filter != "" {
+	if m.conns.rows.filter != "" {
 		t.Error("esc clears the filter")
 	}
 	// Filtering by cause.
@@ -180,18 +209,18 @@ func TestKeys(t *testing.T) {
 		press(m, string(r))
 	}
 	press(m, "enter")
-	if len(m.rows.rows) == 0 || causeOf(m.rows.rows[0]) != "heartbeat-timeout" {
-		t.Errorf("filter by cause: %d rows", len(m.rows.rows))
+	if len(m.conns.rows.rows) == 0 || causeOf(m.conns.rows.rows[0]) != "heartbeat-timeout" {
+		t.Errorf("filter by cause: %d rows", len(m.conns.rows.rows))
 	}
 	press(m, "esc")
 	// Sort cycles the columns; S reverses.
 	press(m, "s")
-	if m.rows.col != colClient {
-		t.Errorf("sort = %s", m.rows.col)
+	if m.conns.rows.col != colClient {
+		t.Errorf("sort = %s", m.conns.rows.col)
 	}
-	first := displayName(m.rows.rows[0])
+	first := displayName(m.conns.rows.rows[0])
 	press(m, "S")
-	if displayName(m.rows.rows[0]) == first || !m.rows.desc {
+	if displayName(m.conns.rows.rows[0]) == first || !m.conns.rows.desc {
 		t.Error("S reverses the order")
 	}
 	// enter drills down, esc comes back; tab moves the focus.
@@ -223,7 +252,7 @@ func TestKeys(t *testing.T) {
 		t.Error("t changes the theme")
 	}
 	press(m, "f")
-	if m.level != model.SevWarn {
+	if m.events.Level() != model.SevWarn {
 		t.Error("f filters the events by severity")
 	}
 	if !isQuit(press(m, "q")) || !isQuit(press(m, "ctrl+c")) {
@@ -247,14 +276,14 @@ func TestPauseHoldsTheViewWhileDataArrives(t *testing.T) {
 
 func TestMouse(t *testing.T) {
 	m := played(t, 5*time.Minute, 120, 40)
-	f := m.layout()
+	f := m.frame
 	m.Update(tea.MouseClickMsg{Button: tea.MouseLeft, X: 5, Y: f.conns.y + 2 + 3})
-	if m.sel != 3 || m.focus != paneConns {
-		t.Errorf("click selects row 3: sel %d", m.sel)
+	if m.conns.sel != 3 || m.focus != paneConns {
+		t.Errorf("click selects row 3: sel %d", m.conns.sel)
 	}
 	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown, X: 5, Y: f.conns.y + 5})
-	if m.sel != 6 {
-		t.Errorf("wheel moves by 3: sel %d", m.sel)
+	if m.conns.sel != 6 {
+		t.Errorf("wheel moves by 3: sel %d", m.conns.sel)
 	}
 	m.Update(tea.MouseClickMsg{Button: tea.MouseLeft, X: f.events.x + 2, Y: f.events.y + 2})
 	if m.focus != paneEvents {
@@ -285,7 +314,7 @@ func TestHostileNamesAreInert(t *testing.T) {
 		Connections: []model.Connection{{Name: "a -> b", Client: "evil\x1b]0;pwned\x07\x1b[2J", State: model.StateRunning}}})
 	m := New(Options{State: st, Theme: "none"})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m.apply(nil)
+	m.Update(obsMsg(nil))
 	out := m.render()
 	if strings.Contains(out, "\x1b]0;") || strings.Contains(out, "\x1b[2J") || strings.Contains(out, "\x07") {
 		t.Error("a client-provided name reached the terminal as escape sequences")
@@ -314,7 +343,7 @@ func BenchmarkRender10k(b *testing.B) {
 	st.Apply(snap)
 	m := New(Options{State: st, Theme: "dark"})
 	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
-	m.apply(nil)
+	m.Update(obsMsg(nil))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		_ = m.render()
@@ -331,7 +360,47 @@ func BenchmarkResort10k(b *testing.B) {
 	st.Apply(snap)
 	var r rowSet
 	for i := 0; i < b.N; i++ {
-		r.dirty = true
-		r.rebuild(st)
+		r.rebuild(st.Conns(), st.Now())
+	}
+}
+
+// bench10k is a dashboard at 200×60 with 10,000 connections listed.
+func bench10k(b *testing.B) *Model {
+	st := model.New(model.Options{})
+	snap := model.MgmtSnapshot{Meta: model.Meta{Time: time.Unix(1e9, 0), Source: model.SourceManagement}, ConnectionsOK: true}
+	for i := 0; i < 10000; i++ {
+		snap.Connections = append(snap.Connections, model.Connection{Name: fmt.Sprintf("10.0.%d.%d:%d -> 10.0.0.1:5672", i/250, i%250, 40000+i),
+			Client: fmt.Sprintf("svc-%04d", i), User: "app", Vhost: "/", Peer: fmt.Sprintf("10.0.%d.%d:%d", i/250, i%250, 40000+i),
+			Node: "rabbit@n1", State: model.StateRunning, Heartbeat: 60 * time.Second, RecvRate: float64(i), Channels: 2})
+	}
+	st.Apply(snap)
+	m := New(Options{State: st, Theme: "dark"})
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+	m.Update(obsMsg(nil))
+	return m
+}
+
+// BenchmarkBatch10k is what a batch of observations costs with 10,000
+// connections listed: Update (fold, re-sort, rebuild the panes) and the
+// frame drawn after it.
+func BenchmarkBatch10k(b *testing.B) {
+	m := bench10k(b)
+	tick := obsMsg{model.Tick{Meta: model.Meta{Time: time.Unix(1e9, 0), Source: model.SourceManagement}}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Update(tick)
+		_ = m.View()
+	}
+}
+
+// BenchmarkKey10k is what a key costs with 10,000 connections listed: the
+// selection moves (down, then up), Update, and the frame drawn after it.
+func BenchmarkKey10k(b *testing.B) {
+	m := bench10k(b)
+	keys := []tea.KeyPressMsg{keyPress("down"), {Code: tea.KeyUp}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.Update(keys[i%2])
+		_ = m.View()
 	}
 }
