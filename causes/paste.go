@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/amqptop/amqptop/model"
+	"github.com/amqptop/amqptop/model/inert"
 )
 
 // Explained is the diagnosis of pasted texts (`amqptop explain`): the
@@ -26,7 +27,7 @@ func (b *Base) Explain(texts []string) Explained {
 	it := Explained{}
 	var origins []string
 	for _, t := range texts {
-		t = model.RedactCredentials(t)
+		t = inert.Redact(t)
 		it.Inputs = append(it.Inputs, t)
 		ev, origin := evidenceOf(t)
 		origins = append(origins, origin)

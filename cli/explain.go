@@ -10,6 +10,7 @@ import (
 
 	"github.com/amqptop/amqptop/causes"
 	"github.com/amqptop/amqptop/model"
+	"github.com/amqptop/amqptop/model/inert"
 )
 
 // explain diagnoses the texts given as arguments, or read from stdin.
@@ -39,6 +40,7 @@ func (a *app) explain(c *config, texts []string) error {
 	for i, it := range items {
 		if c.json {
 			b, _ := json.Marshal(it.jsonForm())
+			b = inert.JSON(b)
 			fmt.Fprintf(out, "%s\n", b)
 			continue
 		}
@@ -119,7 +121,7 @@ func (it explained) jsonForm() explainJSON {
 // write prints a diagnosis for people, wrapped at width.
 func (it explained) write(w io.Writer, width int) {
 	for _, in := range it.inputs {
-		for i, line := range strings.Split(safeText2(in), "\n") {
+		for i, line := range strings.Split(inert.Text(in), "\n") {
 			mark := "▸ "
 			if i > 0 {
 				mark = "  "
@@ -188,15 +190,6 @@ func pick(first bool, a, b string) string {
 	return b
 }
 
-// safeText2 is safeText that keeps newlines.
-func safeText2(s string) string {
-	parts := strings.Split(s, "\n")
-	for i, p := range parts {
-		parts[i] = safeText(p)
-	}
-	return strings.Join(parts, "\n")
-}
-
 // writeWrapped writes text after a label, wrapping at width with a
 // hanging indent.
 func writeWrapped(w io.Writer, label, text string, width int) {
@@ -216,7 +209,7 @@ func writeWrapped(w io.Writer, label, text string, width int) {
 		}
 		line = ""
 	}
-	for _, word := range strings.Fields(safeText(text)) {
+	for _, word := range strings.Fields(inert.Line(text)) {
 		if line != "" && len([]rune(line))+1+len([]rune(word)) > avail {
 			flush()
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/amqptop/amqptop/model"
+	"github.com/amqptop/amqptop/model/inert"
 )
 
 // watch runs the headless watcher until --for passes, a --fail-on cause
@@ -100,7 +101,7 @@ func jsonSink(w io.Writer, e *model.Event) error {
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
+	b = append(inert.JSON(b), '\n')
 	_, err = w.Write(b)
 	return err
 }
@@ -114,18 +115,20 @@ func textSink(w io.Writer, e *model.Event) error {
 	if e.Update {
 		b.WriteString(" (update)")
 	}
+	// Every field a client, a broker or a log chose goes through inert:
+	// a name can retitle no window and forge no line.
 	if s := e.Subject(); s != "" {
-		b.WriteString(" " + s)
+		b.WriteString(" " + inert.Show(s))
 	}
 	var where []string
 	if e.Vhost != "" {
-		where = append(where, e.User+"@"+e.Vhost)
+		where = append(where, inert.Show(e.User+"@"+e.Vhost))
 	}
 	if e.Peer != "" && e.Client != "" {
-		where = append(where, e.Peer)
+		where = append(where, inert.Show(e.Peer))
 	}
 	if e.Node != "" && e.Node != e.Subject() {
-		where = append(where, e.Node)
+		where = append(where, inert.Show(e.Node))
 	}
 	if e.Channel != 0 {
 		where = append(where, fmt.Sprintf("ch %d", e.Channel))
@@ -142,36 +145,17 @@ func textSink(w io.Writer, e *model.Event) error {
 	}
 	switch {
 	case text != "" && e.Subject() == "":
-		b.WriteString(" " + safeText(text))
+		b.WriteString(" " + inert.Show(text))
 	case text != "":
-		b.WriteString(": " + safeText(text))
+		b.WriteString(": " + inert.Show(text))
 	}
 	if e.Downtime > 0 {
 		fmt.Fprintf(&b, " [down %s]", e.Downtime.Round(time.Millisecond))
 	}
 	if e.Cause != nil {
-		fmt.Fprintf(&b, " → %s (%s)", e.Cause.ID, e.Cause.Title)
+		fmt.Fprintf(&b, " → %s (%s)", inert.Show(e.Cause.ID), inert.Show(e.Cause.Title))
 	}
 	b.WriteByte('\n')
 	_, err := io.WriteString(w, b.String())
 	return err
 }
-
-// safeText makes a text from the network inert on a terminal: control
-// characters (escape sequences included) are shown as \x.. escapes.
-func safeText(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if isControl(r) {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }

@@ -1,12 +1,13 @@
-package model
+package inert
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
-func TestRedactCredentials(t *testing.T) {
+func TestRedact(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"dial amqp://bob:s3cret@mq:5672/ failed", "dial amqp://bob:xxxxx@mq:5672/ failed"},
 		{"amqps://monitor:p%40ss@mq-1.prod:5671/%2F", "amqps://monitor:xxxxx@mq-1.prod:5671/%2F"},
@@ -19,32 +20,61 @@ func TestRedactCredentials(t *testing.T) {
 		{`Exception (403) Reason: "username or password not allowed"`, `Exception (403) Reason: "username or password not allowed"`},
 	}
 	for _, c := range cases {
-		if got := RedactCredentials(c.in); got != c.want {
-			t.Errorf("RedactCredentials(%q)\n got %q\nwant %q", c.in, got, c.want)
+		if got := Redact(c.in); got != c.want {
+			t.Errorf("Redact(%q)\n got %q\nwant %q", c.in, got, c.want)
 		}
 	}
 }
 
-// A low-confidence close carries its candidates in the JSON Lines, each
-// with its check, and they survive a round trip.
-func TestEventJSONCandidates(t *testing.T) {
-	e := Event{ID: 7, Seq: 7, Type: ConnClosed, Conn: "a -> b", Cause: &CauseRef{ID: "network-interruption", Title: "t"},
-		Diagnosis: &Diagnosis{Confidence: ConfLow, Method: "basic.publish", Candidates: []Candidate{
-			{ID: "network-interruption", Title: "t", Check: "the broker logged nothing else"},
-			{ID: "heartbeat-timeout", Title: "h", Check: "the broker's log says missed heartbeats"}}}}
-	b, err := json.Marshal(e)
-	if err != nil {
-		t.Fatal(err)
+// Hostile names: what a client can put in its connection name, its user
+// name or a reply text, and what each sink gets to print.
+var hostile = []struct{ in, line string }{
+	{"billing-api", "billing-api"},
+	{"\x1b]0;pwned\x07", `\x1b]0;pwned\x07`},                                         // OSC: retitle the window
+	{"\x1b]52;c;aGVsbG8=\x07", `\x1b]52;c;aGVsbG8=\x07`},                             // OSC 52: write the clipboard
+	{"\x1b[2J\x1b[H", `\x1b[2J\x1b[H`},                                               // clear the screen
+	{"ok\n2026-12-03 10:00:00 ERROR forged", `ok\n2026-12-03 10:00:00 ERROR forged`}, // forge a log line
+	{"abc\u202edcba", "abc<U+202E>dcba"},                                             // bidi override
+	{"zero\u200bwidth\ufeff", "zero<U+200B>width<U+FEFF>"},                           // hidden characters
+	{"bad\xff\xfeutf8", "bad\uFFFDutf8"},                                       // invalid UTF-8
+	{"c1\u009bcsi", `c1\u009bcsi`},                                                   // a C1 CSI
+	{"tab\there", `tab\there`},
+	{"naïve café ✓", "naïve café ✓"}, // ordinary non-ASCII stays
+}
+
+func TestLine(t *testing.T) {
+	for _, c := range hostile {
+		got := Line(c.in)
+		if got != c.line {
+			t.Errorf("Line(%q) = %q, want %q", c.in, got, c.line)
+		}
+		if strings.ContainsAny(got, "\x1b\x07\n\r\u202e\u200b\ufeff\u009b") || !utf8.ValidString(got) {
+			t.Errorf("Line(%q) = %q is not inert", c.in, got)
+		}
 	}
-	if !strings.Contains(string(b), `"candidates":[{"id":"network-interruption"`) || !strings.Contains(string(b), `"check":"the broker's log says missed heartbeats"`) ||
-		!strings.Contains(string(b), `"method":"basic.publish"`) {
-		t.Fatalf("json: %s", b)
+	if got := Text("one\ntwo\x1b[2J"); got != "one\ntwo\\x1b[2J" {
+		t.Errorf("Text keeps line breaks only: %q", got)
 	}
-	var back Event
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
+	if got := Show("amqp://bob:s3cret@h/\x1b[2J"); got != `amqp://bob:xxxxx@h/\x1b[2J` {
+		t.Errorf("Show: %q", got)
 	}
-	if back.Diagnosis == nil || len(back.Diagnosis.Candidates) != 2 || back.Diagnosis.Candidates[1].ID != "heartbeat-timeout" || back.Diagnosis.Method != "basic.publish" {
-		t.Errorf("back: %+v", back.Diagnosis)
+}
+
+func TestJSON(t *testing.T) {
+	for _, c := range hostile {
+		b, _ := json.Marshal(map[string]string{"client": c.in})
+		safe := JSON(b)
+		var back map[string]string
+		if err := json.Unmarshal(safe, &back); err != nil {
+			t.Fatalf("%q: %v", safe, err)
+		}
+		var raw map[string]string
+		json.Unmarshal(b, &raw)
+		if want := raw["client"]; back["client"] != want {
+			t.Errorf("%q decodes to %q, want %q", safe, back["client"], raw["client"])
+		}
+		if strings.ContainsAny(string(safe), "\x1b\x07\n\u202e\u200b\ufeff\u009b") {
+			t.Errorf("JSON %q is not inert on a terminal", safe)
+		}
 	}
 }
