@@ -52,7 +52,7 @@ func newDashboard(c *config, kb *causes.Base, srcs []model.Feed) (*ui.Model, fun
 		target = t
 	}
 	app := ui.New(ui.Options{State: stateFor(c, kb), Observations: ch, Mode: mode, Target: target, Theme: c.theme,
-		NoColor: os.Getenv("NO_COLOR") != "", Lookup: kb.Lookup})
+		NoColor: os.Getenv("NO_COLOR") != ""})
 	start := func(ctx context.Context) func() { return startFeeds(ctx, srcs, ch) }
 	return app, start
 }

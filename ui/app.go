@@ -30,9 +30,6 @@ type Options struct {
 	Target       string                   // what is watched (a redacted URL, "demo cluster")
 	Theme        string                   // a palette name; "" = follow the terminal's background
 	NoColor      bool                     // NO_COLOR: the "none" palette
-	// Lookup finds a cause of the knowledge base by id, for events whose
-	// cause the model inferred (alarms, flapping) rather than diagnosed.
-	Lookup func(id string) *model.Cause
 }
 
 // pane names the panes of the main screen that can have the focus.
@@ -63,7 +60,6 @@ type Model struct {
 	obs    <-chan model.Observation
 	mode   string
 	target string
-	lookup func(string) *model.Cause
 	pal    themes.Palette
 	fixed  bool // the user chose the theme
 	sty    styles
@@ -95,7 +91,7 @@ func New(o Options) *Model {
 	if st == nil {
 		st = model.New(model.Options{})
 	}
-	m := &Model{st: st, obs: o.Observations, mode: o.Mode, target: o.Target, keys: defaultKeys(), help: help.New(), lookup: o.Lookup}
+	m := &Model{st: st, obs: o.Observations, mode: o.Mode, target: o.Target, keys: defaultKeys(), help: help.New()}
 	m.header = headerPane{sty: &m.sty}
 	m.conns = connsPane{sty: &m.sty}
 	m.events = eventsPane{sty: &m.sty}
@@ -328,9 +324,6 @@ func (m *Model) causeOf(e *model.Event) *model.Cause {
 	var c *model.Cause
 	if e.Diagnosis != nil {
 		c = e.Diagnosis.Cause
-	}
-	if c == nil && e.Cause != nil && m.lookup != nil {
-		c = m.lookup(e.Cause.ID)
 	}
 	return c
 }

@@ -2,31 +2,18 @@ package ui
 
 import (
 	"fmt"
+	"github.com/amqptop/amqptop/model/inert"
 	"strings"
 	"time"
-	"unicode"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
-// clean makes a text from the network safe to print: control characters
-// (terminal escape sequences included) become visible, inert "?".
-func clean(s string) string {
-	if !strings.ContainsFunc(s, isCtl) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isCtl(r) {
-			return '?'
-		}
-		return r
-	}, s)
-}
-
-func isCtl(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == unicode.ReplacementChar
-}
+// clean makes a text from the network inert on the terminal: the one
+// sanitiser every sink uses (model/inert): escape sequences and controls
+// as \xNN, bidi overrides and zero-width characters as <U+XXXX>.
+func clean(s string) string { return inert.Line(s) }
 
 // fit truncates (with …) or pads s to exactly w cells.
 func fit(s string, w int) string {
