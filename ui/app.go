@@ -26,7 +26,7 @@ import (
 type Options struct {
 	State        *model.State
 	Observations <-chan model.Observation // closed when the sources end
-	Mode         string                   // "demo", "live", "replay"
+	Mode         string                   // "demo" or "live"
 	Target       string                   // what is watched (a redacted URL, "demo cluster")
 	Theme        string                   // a palette name; "" = follow the terminal's background
 	NoColor      bool                     // NO_COLOR: the "none" palette
@@ -122,7 +122,7 @@ func New(o Options) *Model {
 // obsMsg carries a batch of observations from the bridge.
 type obsMsg []model.Observation
 
-// feedEndedMsg says the sources are done (a replay ended, the demo stopped).
+// feedEndedMsg says the sources are done (the demo stopped, every feed ended).
 type feedEndedMsg struct{}
 
 // maxBatch bounds one message so the UI stays responsive under a flood.
