@@ -125,12 +125,31 @@ func Default() *Base {
 // LoadFile returns the built-in base with the entries of a rules file added
 // (new ids, tried first) or overriding (same id). Errors name the file and line.
 func LoadFile(path string) (*Base, error) {
-	data, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading rules: %w", err)
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("reading rules: %s is not a regular file", path)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading rules: %w", err)
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxRulesFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading rules: %w", err)
+	}
+	if len(data) > maxRulesFile {
+		return nil, fmt.Errorf("reading rules: %s is larger than %d MiB; a rules file is a few entries", path, maxRulesFile>>20)
+	}
 	return Default().With(path, data)
 }
+
+// maxRulesFile bounds what a rules file may hold (the built-in knowledge
+// base is under 100 KiB).
+const maxRulesFile = 4 << 20
 
 // With returns a copy of b with the entries of data (a rules file's
 // contents, named name in errors) added or overriding.

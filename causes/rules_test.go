@@ -355,3 +355,18 @@ func TestInferredCauses(t *testing.T) {
 		t.Errorf("override: %+v", c)
 	}
 }
+
+// A rules file that is a device, a FIFO or huge is refused with a clear
+// error, never read without end.
+func TestRulesFileLimits(t *testing.T) {
+	if _, err := LoadFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("/dev/zero: %v", err)
+	}
+	big := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(big, []byte("causes:\n"+strings.Repeat("# padding\n", 500000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadFile(big); err == nil || !strings.Contains(err.Error(), "larger than 4 MiB") {
+		t.Errorf("a 5 MB file: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -169,9 +170,21 @@ func newLogTailer(f *LogFile, emit func(model.Observation)) *logTailer {
 	t.quiet = max(2*t.poll, minLogQuiet)
 	t.stall = max(4*t.quiet, minLogStall)
 	if t.open == nil {
-		t.open = os.Open
+		t.open = openLog
 	}
 	return t
+}
+
+// openLog opens a log file for reading without ever blocking: a FIFO or a
+// device named by mistake would block os.Open until a writer appears (and
+// ignore --for and SIGTERM), so it is opened non-blocking, and a path that
+// is not a regular file is refused by the caller.
+func openLog(name string) (*os.File, error) {
+	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() {
+		fh, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		return fh, err // Stat on it says it is not a regular file
+	}
+	return os.Open(name)
 }
 
 // step does one poll: open the file if needed, notice rotation and

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -614,5 +615,43 @@ func TestLogFileCancel(t *testing.T) {
 	}
 	if err := (&LogFile{}).Run(context.Background(), r.emit); err == nil {
 		t.Error("Run without a path: want an error")
+	}
+}
+
+// A FIFO named as the broker log is refused at once: os.Open on it would
+// block until a writer appears, and with it --for and SIGTERM.
+func TestLogFileFIFOIsRefused(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "rabbit.log")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	lf := &LogFile{Path: fifo, Node: "rabbit@h"}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var got []model.SourceStatus
+	done := make(chan struct{})
+	go func() {
+		lf.Run(ctx, func(o model.Observation) {
+			if st, ok := o.(model.SourceStatus); ok {
+				mu.Lock()
+				got = append(got, st)
+				mu.Unlock()
+				if st.Condition == condBrokerLogNotAFile {
+					cancel()
+				}
+			}
+		})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the tailer blocked on a FIFO and ignored its context")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) == 0 || got[len(got)-1].Condition != condBrokerLogNotAFile || !strings.Contains(got[len(got)-1].Detail, "not a regular file") {
+		t.Errorf("statuses: %+v", got)
 	}
 }

@@ -65,6 +65,11 @@ func mgmtGet[T any](ctx context.Context, a *mgmtAPI, endpoint, columns string) m
 	if err := a.getJSON(ctx, endpoint, url.Values{"columns": {columns}}, mgmtSmallLimit, &v, ""); err != nil {
 		return mgmtPart[T]{err: err}
 	}
+	if nodes, ok := any(v).([]mgmtNode); ok {
+		if err := mgmtCheckItems(endpoint, nodes); err != nil {
+			return mgmtPart[T]{err: err}
+		}
+	}
 	return mgmtPart[T]{v: v, ok: true}
 }
 

@@ -3,6 +3,7 @@ package monitor
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"reflect"
 	"sort"
@@ -264,6 +265,37 @@ func (c *mgmtChan) model() model.Channel {
 
 // ---- Decoding ----
 
+// mgmtIdentified is an item of a list that must say who it is: a field of
+// an unexpected type elsewhere in it is tolerated (left empty), but an item
+// without its identity cannot be diffed — it would make the object it
+// stands for look gone (a connection named 12345 made every connection
+// look closed) — so the whole reply is refused.
+type mgmtIdentified interface {
+	identity() (what string, ok bool)
+}
+
+func (n mgmtNode) identity() (string, bool) { return "a node", n.Name != "" }
+func (c mgmtConn) identity() (string, bool) { return "a connection", c.Name != "" }
+func (c mgmtChan) identity() (string, bool) {
+	return "a channel", c.ConnectionDetails.Name != "" && c.Number > 0
+}
+
+// mgmtCheckItems refuses a list with an item that has no identity.
+func mgmtCheckItems[T any](endpoint string, items []T) *mgmtError {
+	for i, it := range items {
+		id, ok := any(it).(mgmtIdentified)
+		if !ok {
+			return nil
+		}
+		if what, ok := id.identity(); !ok {
+			return &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
+				msg:  fmt.Sprintf("unexpected JSON from %s: item %d is %s without its name (a field of another type?); the list is not used", endpoint, i, what),
+				hint: mgmtNotAPIHint, cond: condMgmtNotRabbitMQ}
+		}
+	}
+	return nil
+}
+
 // mgmtDecode decodes a reply. A field of an unexpected type (inside an
 // item when tolerate is the items' path prefix, "items.") is left empty
 // instead of failing the whole reply; a reply of the wrong shape or that
@@ -356,6 +388,9 @@ func mgmtDecodeList[T any](endpoint string, body []byte) (mgmtListReply[T], *mgm
 		if err := mgmtDecode(endpoint, body, &items, ""); err != nil {
 			return mgmtListReply[T]{}, err
 		}
+		if err := mgmtCheckItems(endpoint, items); err != nil {
+			return mgmtListReply[T]{}, err
+		}
 		return mgmtListReply[T]{items: items}, nil
 	}
 	var pg mgmtPage[T]
@@ -366,6 +401,9 @@ func mgmtDecodeList[T any](endpoint string, body []byte) (mgmtListReply[T], *mgm
 		return mgmtListReply[T]{}, &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
 			msg:  "unexpected reply from " + endpoint + ": a page without items",
 			hint: mgmtNotAPIHint, cond: condMgmtNotRabbitMQ}
+	}
+	if err := mgmtCheckItems(endpoint, *pg.Items); err != nil {
+		return mgmtListReply[T]{}, err
 	}
 	return mgmtListReply[T]{items: *pg.Items, paged: true, total: pg.TotalCount, pageCount: pg.PageCount}, nil
 }

@@ -720,6 +720,28 @@ func TestMgmtErrors(t *testing.T) {
 			snapshot: "NC",
 		},
 		{
+			// A connection whose name is a number: before, it was decoded
+			// with an empty name, every live connection looked gone and
+			// was closed as broker-shutdown. Now the list is refused and
+			// the connections are not diffed.
+			name: "a connection name of the wrong type refuses the list",
+			cond: "mgmt-not-rabbitmq",
+			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
+				f.override["/api/connections"] = serveStatus(200, `[{"name": 12345, "user": "app", "vhost": "/"}]`)
+			},
+			health: model.HealthDegraded, detail: "unexpected JSON from /api/connections: item 0 is a connection without its name (a field of another type?); the list is not used",
+			snapshot: "Nh",
+		},
+		{
+			name: "a channel without its connection refuses the list",
+			cond: "mgmt-not-rabbitmq",
+			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
+				f.override["/api/channels"] = serveStatus(200, `[{"connection_details": {"name": ["x"]}, "number": 1}]`)
+			},
+			health: model.HealthDegraded, detail: "unexpected JSON from /api/channels: item 0 is a channel without its name (a field of another type?); the list is not used",
+			snapshot: "NC",
+		},
+		{
 			name: "500 on overview alone keeps the rest",
 			cond: "mgmt-server-error",
 			setup: func(t *testing.T, f *fakeMgmt, c *MgmtConfig) {
