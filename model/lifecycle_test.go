@@ -366,3 +366,22 @@ func TestALaggingListingDoesNotEndAStop(t *testing.T) {
 		t.Errorf("a lagging listing ended the stop:\n%s", r.dump())
 	}
 }
+
+// While every source is lost, what the state shows is stale, as of the
+// last news; it is current again as soon as one answers.
+func TestStaleWhileEverySourceIsLost(t *testing.T) {
+	r := newReplay(t)
+	everythingUp(r, time.Hour, lconn(rootConn, "victim1", "/"))
+	if _, stale := r.st.Stale(); stale {
+		t.Fatal("stale while every source is up")
+	}
+	crash(r, 100)
+	since, stale := r.st.Stale()
+	if !stale || !since.Equal(lat(101.4)) {
+		t.Errorf("stale %v since %v, want since the management API was lost at %v", stale, since, lat(101.4))
+	}
+	r.apply(lstatus(130, model.SourceLog, model.HealthUp, "subscribed to amq.rabbitmq.log"))
+	if _, stale := r.st.Stale(); stale {
+		t.Error("still stale with the log stream back")
+	}
+}

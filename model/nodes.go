@@ -272,6 +272,25 @@ func (s *State) sourceLost(src Source, t time.Time, by Source, detail string) {
 	s.nodeLost("", first, by, strings.Join(names, ", ")+" all cut at "+first.Format("15:04:05"))
 }
 
+// Stale reports whether what the state shows is out of date: every source
+// that has answered is lost now. since is when the last of them was lost
+// (the last news); the nodes and connections shown are as of then.
+func (s *State) Stale() (since time.Time, stale bool) {
+	if len(s.everUp) == 0 {
+		return time.Time{}, false
+	}
+	for src := range s.everUp {
+		t, lost := s.lost[src]
+		if !lost {
+			return time.Time{}, false
+		}
+		if t.After(since) {
+			since = t
+		}
+	}
+	return since, true
+}
+
 // sourceUp notes a source answering (again).
 func (s *State) sourceUp(src Source, t time.Time, by Source) {
 	if s.everUp == nil {

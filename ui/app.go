@@ -247,7 +247,8 @@ func (m *Model) sync() {
 	m.header.SetSize(m.w, m.h)
 	m.frame = layout(m.w, m.h, m.header.Height())
 	if data {
-		m.conns.SetConns(all, m.now(), m.frame.conns.w, m.frame.conns.h)
+		stale, _ := m.st.Stale()
+		m.conns.SetConns(all, m.now(), stale, m.frame.conns.w, m.frame.conns.h)
 	}
 	m.resize()
 	m.conns.SetFocused(m.focus == paneConns && m.screen == screenMain)
@@ -277,10 +278,11 @@ func countConns(all []*model.ConnView) (open, closed int) {
 
 // headerData gathers what the header shows.
 func (m *Model) headerData(open, closed int) headerData {
+	stale, _ := m.st.Stale()
 	return headerData{
 		overview: m.st.Overview(), nodes: m.st.Nodes(), sources: m.st.Sources(), probe: *m.st.Probe(), now: m.now(),
 		target: m.target, mode: m.mode, paused: m.paused, queued: len(m.queued), ended: m.ended,
-		open: open, closed: closed,
+		open: open, closed: closed, staleSince: stale,
 	}
 }
 

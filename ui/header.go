@@ -21,6 +21,7 @@ type headerData struct {
 	queued       int // observations held while paused
 	ended        bool
 	open, closed int // connections among all (not only the filtered)
+	staleSince   time.Time // every source is lost: what is shown is as of then (zero: current)
 }
 
 // headerPane is the top of the screen: the cluster, the nodes with their
@@ -92,6 +93,10 @@ func (p *headerPane) build() {
 	if d.ended {
 		mode += " · ended"
 	}
+	stale := !d.staleSince.IsZero()
+	if stale {
+		mode = "STALE " + dur(now.Sub(d.staleSince)) + " · " + mode
+	}
 	right := s.alarm.Render(" "+mode+" ") + " " + s.subtle.Render(now.Local().Format("15:04:05"))
 	line1 := strings.Join(l1, s.muted.Render(" · "))
 	line1 = fit(line1, p.w-lipgloss.Width(right)-1) + " " + right
@@ -101,8 +106,11 @@ func (p *headerPane) build() {
 	for _, n := range d.nodes {
 		look := s.ok
 		glyph := "●"
-		if n.Seen && !n.Running {
+		switch {
+		case n.Seen && !n.Running:
 			look, glyph = s.err, "✗"
+		case stale:
+			look, glyph = s.warn, "?" // nothing has said how it is since
 		}
 		txt := look.Render(glyph) + " " + s.text.Render(clean(n.Name))
 		if n.MemLimit > 0 {
@@ -149,6 +157,10 @@ func (p *headerPane) build() {
 		if !alarm {
 			out = []string{line1, fit(line3, p.w)}
 		}
+	}
+	if stale {
+		out = append(out, fit(s.err.Render("! every source is lost: the nodes and connections below are as of "+
+			d.staleSince.Local().Format("15:04:05")+" ("+dur(now.Sub(d.staleSince))+" ago), not current"), p.w))
 	}
 	if len(trouble) > 0 {
 		out = append(out, fit(s.err.Render("! ")+s.warn.Render(strings.Join(trouble, "  ·  ")), p.w))

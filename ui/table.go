@@ -186,6 +186,7 @@ type connsPane struct {
 	selName string // the selected connection, kept across rebuilds
 	top     int    // first visible row
 	moved   bool   // the user moved the selection: keep it on its connection
+	stale   time.Time // every source is lost since: the rows are as of then
 	lines   []string
 }
 
@@ -220,8 +221,8 @@ func (p *connsPane) SetFocused(f bool) {
 // data, and two clamps in a row can leave a different scroll than one).
 // Once the user has chosen a connection the selection stays on it; until
 // then it stays on the top (worst) row.
-func (p *connsPane) SetConns(all []*model.ConnView, now time.Time, w, h int) {
-	p.all, p.now = all, now
+func (p *connsPane) SetConns(all []*model.ConnView, now time.Time, stale time.Time, w, h int) {
+	p.all, p.now, p.stale = all, now, stale
 	p.w, p.h = w, h
 	p.resort()
 }
@@ -357,6 +358,9 @@ func (p *connsPane) build() {
 		sortWord += " ↑"
 	}
 	facts := fmt.Sprintf("%d shown · sort %s", len(p.rows.rows), sortWord)
+	if !p.stale.IsZero() {
+		facts = "as of " + p.stale.Local().Format("15:04:05") + " (stale " + dur(p.now.Sub(p.stale)) + ") · " + facts
+	}
 	if p.rows.filter != "" {
 		facts += " · filter “" + clean(p.rows.filter) + "”"
 	}
@@ -381,13 +385,13 @@ func (p *connsPane) build() {
 		lines = append(lines, s.subtle.Render(fit("  "+msg, w)))
 	}
 	for i := p.top; i < len(p.rows.rows) && i < p.top+rows; i++ {
-		lines = append(lines, connRow(s, p.rows.rows[i], cols, w, i == p.sel))
+		lines = append(lines, connRow(s, p.rows.rows[i], cols, w, i == p.sel, !p.stale.IsZero()))
 	}
 	p.lines = pad(lines, h)
 }
 
 // connRow draws one row; only visible rows are ever formatted.
-func connRow(s *styles, c *model.ConnView, cols []col, w int, selected bool) string {
+func connRow(s *styles, c *model.ConnView, cols []col, w int, selected, stale bool) string {
 	var b strings.Builder
 	if selected {
 		b.WriteString(s.accent.Render("▶ "))
@@ -396,6 +400,10 @@ func connRow(s *styles, c *model.ConnView, cols []col, w int, selected bool) str
 	}
 	for _, cl := range cols {
 		txt, st := cl.cell(c)
+		if stale && !c.Closed && cl.name == "STATE" {
+			// Nothing has said how it is since every source was lost.
+			txt, st = "? "+strings.TrimSpace(strings.TrimLeft(txt, "●◐◧■♥ ")), s.warn
+		}
 		if cl.right {
 			txt = fitRight(txt, cl.width)
 		} else {

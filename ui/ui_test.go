@@ -436,3 +436,35 @@ func TestHostileStringsOnEveryScreen(t *testing.T) {
 		}
 	}
 }
+
+// While every source is lost the dashboard says its data is stale, with
+// its age, instead of showing the node and the connections as running.
+func TestStaleDataIsMarked(t *testing.T) {
+	st := model.New(model.Options{})
+	t0 := time.Unix(1000, 0)
+	meta := func(sec float64, src model.Source) model.Meta {
+		return model.Meta{Time: t0.Add(time.Duration(sec * float64(time.Second))), Source: src}
+	}
+	for _, src := range []model.Source{model.SourceManagement, model.SourceEvents, model.SourceLog} {
+		st.Apply(model.SourceStatus{Meta: meta(0, src), Of: src, Health: model.HealthUp})
+	}
+	st.Apply(model.MgmtSnapshot{Meta: meta(1, model.SourceManagement), ConnectionsOK: true, NodesOK: true,
+		Nodes:       []model.Node{{Name: "rabbit@mq-1", Running: true, Uptime: time.Hour}},
+		Connections: []model.Connection{{Name: "a -> b", Client: "billing-api", State: model.StateRunning, Node: "rabbit@mq-1"}}})
+	for _, src := range []model.Source{model.SourceManagement, model.SourceEvents, model.SourceLog} {
+		st.Apply(model.SourceStatus{Meta: meta(10, src), Of: src, Health: model.HealthDown, Detail: "connection refused"})
+	}
+	st.Apply(model.Tick{Meta: meta(75, model.SourceUnknown)})
+	m := New(Options{State: st, Theme: "none"})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 40})
+	m.Update(obsMsg(nil))
+	out := m.render()
+	for _, want := range []string{"STALE 1m05s", "every source is lost", "as of " + t0.Add(10*time.Second).Local().Format("15:04:05"), "? running"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q on the screen:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "● running") {
+		t.Errorf("a connection shown as running while every source is lost:\n%s", out)
+	}
+}
