@@ -20,7 +20,7 @@ type headerData struct {
 	paused       bool
 	queued       int // observations held while paused
 	ended        bool
-	open, closed int // connections among all (not only the filtered)
+	open, closed int       // connections among all (not only the filtered)
 	staleSince   time.Time // every source is lost: what is shown is as of then (zero: current)
 }
 

@@ -182,10 +182,10 @@ type connsPane struct {
 	all     []*model.ConnView // every connection, as last fed
 	now     time.Time
 	rows    rowSet
-	sel     int    // selected row in rows
-	selName string // the selected connection, kept across rebuilds
-	top     int    // first visible row
-	moved   bool   // the user moved the selection: keep it on its connection
+	sel     int       // selected row in rows
+	selName string    // the selected connection, kept across rebuilds
+	top     int       // first visible row
+	moved   bool      // the user moved the selection: keep it on its connection
 	stale   time.Time // every source is lost since: the rows are as of then
 	lines   []string
 }

@@ -36,7 +36,7 @@ var hostile = []struct{ in, line string }{
 	{"ok\n2026-12-03 10:00:00 ERROR forged", `ok\n2026-12-03 10:00:00 ERROR forged`}, // forge a log line
 	{"abc\u202edcba", "abc<U+202E>dcba"},                                             // bidi override
 	{"zero\u200bwidth\ufeff", "zero<U+200B>width<U+FEFF>"},                           // hidden characters
-	{"bad\xff\xfeutf8", "bad\uFFFDutf8"},                                       // invalid UTF-8
+	{"bad\xff\xfeutf8", "bad\uFFFDutf8"},                                             // invalid UTF-8
 	{"c1\u009bcsi", `c1\u009bcsi`},                                                   // a C1 CSI
 	{"tab\there", `tab\there`},
 	{"naïve café ✓", "naïve café ✓"}, // ordinary non-ASCII stays
