@@ -17,9 +17,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"runtime/debug"
 	"sort"
 	"strings"
 
+	"github.com/amqptop/amqptop/model/inert"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -55,7 +58,8 @@ type app struct {
 	home, xdg      string
 	// run is what a command does once its config is resolved; tests
 	// replace it to see the config without running anything.
-	run func(ctx context.Context, cmd string, c *config, args []string) error
+	run      func(ctx context.Context, cmd string, c *config, args []string) error
+	resolved []*config // the configs resolved in this run (for redaction)
 }
 
 // Run runs a command line and returns its exit code. environ is the
@@ -63,6 +67,23 @@ type app struct {
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
 	a := newApp(stdin, stdout, stderr, environ)
 	return a.exec(args)
+}
+
+// redact hides credentials in a text this run did not write itself (a
+// panic's message and stack): every password of the configs resolved in
+// this run, and AMQPTOP_PASSWORD.
+func (a *app) redact(s string) string {
+	s = inert.Redact(s)
+	all := a.resolved
+	if pw := a.env["AMQPTOP_PASSWORD"]; pw != "" {
+		all = append(all, &config{url: (&url.URL{Scheme: "amqp", Host: "h", User: url.UserPassword("u", pw)}).String()})
+	}
+	for _, c := range all {
+		for _, pw := range c.secrets() {
+			s = strings.ReplaceAll(s, pw, inert.Redacted)
+		}
+	}
+	return s
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string) *app {
@@ -80,7 +101,16 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, environ []string) *app {
 	return a
 }
 
-func (a *app) exec(args []string) int {
+func (a *app) exec(args []string) (code int) {
+	defer func() {
+		// A bug must not leak a password: the panic's message and stack
+		// are redacted before they are printed.
+		if r := recover(); r != nil {
+			fmt.Fprintln(a.stderr, "amqptop: internal error (a bug; please report it):", a.redact(fmt.Sprint(r)))
+			fmt.Fprintln(a.stderr, a.redact(string(debug.Stack())))
+			code = exitError
+		}
+	}()
 	root := a.commands()
 	root.SetArgs(args)
 	root.SetIn(a.stdin)
@@ -145,6 +175,7 @@ func (a *app) command(name, use, short, long string, settingKeys []string, args 
 		if err := c.check(); err != nil {
 			return err
 		}
+		a.resolved = append(a.resolved, c)
 		if err := c.credentials(a.env); err != nil {
 			return err
 		}

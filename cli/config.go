@@ -28,6 +28,8 @@ type config struct {
 	vhost         string
 	passwordFile  string
 	noProbe       bool
+	passive       bool // the management API only
+	debug         string // the debug log's file ("-": stderr)
 	noEvents      bool
 	noLogExchange bool
 	probeInterval time.Duration
@@ -171,6 +173,7 @@ func (c *config) check() error {
 
 // credentials puts the vhost and the password into the URL: a URL without
 // a password takes it from the password file, else from AMQPTOP_PASSWORD.
+// A management URL naming a user without a password takes it the same way.
 // amqptop never writes a password anywhere.
 func (c *config) credentials(e env) error {
 	if c.url == "" {
@@ -185,34 +188,46 @@ func (c *config) credentials(e env) error {
 		u.Path, u.RawPath = "/"+c.vhost, "/"+url.PathEscape(c.vhost)
 		changed = true
 	}
-	if _, has := u.User.Password(); !has {
-		pw, from := "", ""
-		switch {
-		case c.passwordFile != "":
-			b, err := os.ReadFile(expandHome(c.passwordFile))
-			if err != nil {
-				return usageError{fmt.Errorf("--password-file: %w", err)}
-			}
-			if st, err := os.Stat(expandHome(c.passwordFile)); err == nil && st.Mode().Perm()&0o077 != 0 {
-				c.warnings = append(c.warnings, fmt.Sprintf("warning: the password file %s can be read by others (mode %04o): chmod 600 %s", c.passwordFile, st.Mode().Perm(), c.passwordFile))
-			}
-			pw, from = strings.TrimRight(string(b), "\r\n"), "file"
-		case e["AMQPTOP_PASSWORD"] != "":
-			pw, from = e["AMQPTOP_PASSWORD"], "env"
+	pw, found, err := c.password(e)
+	if err != nil {
+		return err
+	}
+	if _, has := u.User.Password(); !has && found {
+		user := "guest"
+		if u.User != nil {
+			user = u.User.Username()
 		}
-		if from != "" {
-			user := "guest"
-			if u.User != nil {
-				user = u.User.Username()
-			}
-			u.User = url.UserPassword(user, pw)
-			changed = true
-		}
+		u.User = url.UserPassword(user, pw)
+		changed = true
 	}
 	if changed {
 		c.url = u.String()
 	}
+	if m, err := url.Parse(c.mgmtURL); err == nil && c.mgmtURL != "" && m.User != nil && found {
+		if _, has := m.User.Password(); !has {
+			m.User = url.UserPassword(m.User.Username(), pw)
+			c.mgmtURL = m.String()
+		}
+	}
 	return nil
+}
+
+// password is the password from the password file, else AMQPTOP_PASSWORD.
+func (c *config) password(e env) (pw string, found bool, err error) {
+	if c.passwordFile != "" {
+		b, err := os.ReadFile(expandHome(c.passwordFile))
+		if err != nil {
+			return "", false, usageError{fmt.Errorf("--password-file: %w", err)}
+		}
+		if st, err := os.Stat(expandHome(c.passwordFile)); err == nil && st.Mode().Perm()&0o077 != 0 {
+			c.warnings = append(c.warnings, fmt.Sprintf("warning: the password file %s can be read by others (mode %04o): chmod 600 %s", c.passwordFile, st.Mode().Perm(), c.passwordFile))
+		}
+		return strings.TrimRight(string(b), "\r\n"), true, nil
+	}
+	if pw := e["AMQPTOP_PASSWORD"]; pw != "" {
+		return pw, true, nil
+	}
+	return "", false, nil
 }
 
 // knowledgeBase loads the built-in causes plus the user's rules file.
@@ -239,9 +254,37 @@ func feeds(c *config) ([]model.Feed, error) {
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--scenario: %w", err)}
 		}
-		return []model.Feed{&demo.Feed{World: w, Speed: c.speed}}, nil
+		return c.withDebugLog([]model.Feed{&demo.Feed{World: w, Speed: c.speed}})
 	}
-	return liveFeeds(c)
+	srcs, err := liveFeeds(c)
+	if err != nil {
+		return nil, err
+	}
+	return c.withDebugLog(srcs)
+}
+
+// withDebugLog makes the feeds write the debug log, when there is one.
+func (c *config) withDebugLog(srcs []model.Feed) ([]model.Feed, error) {
+	if c.debug == "" {
+		return srcs, nil
+	}
+	d, err := openDebugLog(c, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	d.note("start", "amqptop "+Version+"; watching "+c.targetForLog())
+	return d.wrap(srcs), nil
+}
+
+// targetForLog names the watched broker without its password.
+func (c *config) targetForLog() string {
+	if c.demo {
+		return fmt.Sprintf("the demo (scenario %s, seed %d)", c.scenario, c.seed)
+	}
+	if t, err := parseTarget(c); err == nil {
+		return t
+	}
+	return "an unparsable URL"
 }
 
 func expandHome(p string) string {

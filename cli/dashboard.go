@@ -17,6 +17,9 @@ func (a *app) dashboard(ctx context.Context, c *config) error {
 	if _, ok := themes.Get(c.theme); c.theme != "" && !ok {
 		return usageError{fmt.Errorf("--theme %q: one of %v", c.theme, themes.Names())}
 	}
+	if c.debug == "-" {
+		return usageError{fmt.Errorf("--debug -: the dashboard owns the terminal; give a file")}
+	}
 	kb, err := knowledgeBase(c.rules)
 	if err != nil {
 		return err

@@ -17,7 +17,13 @@ import (
 // startDashboard runs the dashboard through the same wiring as main.
 func startDashboard(t *testing.T, w, h int, args ...string) (*teatest.TestModel, *ui.Model) {
 	t.Helper()
-	c, _, code, errs := resolved(t, testEnviron(t), args...)
+	return startDashboardIn(t, testEnviron(t), w, h, args...)
+}
+
+// startDashboardIn is startDashboard with the given environment.
+func startDashboardIn(t *testing.T, environ []string, w, h int, args ...string) (*teatest.TestModel, *ui.Model) {
+	t.Helper()
+	c, _, code, errs := resolved(t, environ, args...)
 	if c == nil {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

@@ -125,6 +125,9 @@ var settings = []*setting{
 	{key: "no_probe", group: gSources, ctx: true, def: "false", bool: true,
 		usage: "open no probe connection (publishes nothing)",
 		set:   boolean(func(c *config) *bool { return &c.noProbe })},
+	{key: "passive", group: gSources, ctx: true, def: "false", bool: true,
+		usage: "the management API only: no probe, no event or log subscriber (amqptop opens no AMQP connection)",
+		set:   boolean(func(c *config) *bool { return &c.passive })},
 	{key: "probe_interval", group: gSources, ctx: true, def: "1s",
 		usage: "how often the probe publishes",
 		set:   duration(func(c *config) *time.Duration { return &c.probeInterval })},
@@ -187,6 +190,9 @@ var settings = []*setting{
 	{key: "together", group: gOutput, def: "false", bool: true,
 		usage: "(explain) diagnose all the texts as evidence of one close",
 		set:   boolean(func(c *config) *bool { return &c.together })},
+	{key: "debug", group: gOutput, ctx: true,
+		usage: "append every raw observation amqptop receives to this file as JSON Lines, passwords hidden (- for stderr, watch only)",
+		set:   str(func(c *config) *string { return &c.debug })},
 	{key: "theme", group: gDashboard,
 		usage: "palette: dark, light, high-contrast, colorblind, none (default: from the terminal's background; NO_COLOR gives none)",
 		set:   str(func(c *config) *string { return &c.theme })},
@@ -231,7 +237,7 @@ func addSettings(fs *pflag.FlagSet, keys ...string) []*setting {
 // The settings each kind of command reads.
 var (
 	connectionKeys = []string{"url", "mgmt_url", "vhost", "password_file"}
-	sourceKeys     = []string{"poll", "no_probe", "probe_interval", "heartbeat", "no_events", "no_log_exchange", "broker_log"}
+	sourceKeys     = []string{"poll", "no_probe", "passive", "probe_interval", "heartbeat", "no_events", "no_log_exchange", "broker_log", "debug"}
 	diagnosisKeys  = []string{"rules", "settle", "history"}
 	demoKeys       = []string{"demo", "scenario", "seed", "speed"}
 	configKeys     = []string{"context", "config"}

@@ -15,9 +15,9 @@ func liveFeeds(c *config) ([]model.Feed, error) {
 	feeds, _, err := monitor.Feeds(monitor.Config{
 		URL:           c.url,
 		MgmtURL:       c.mgmtURL,
-		NoProbe:       c.noProbe,
-		NoEvents:      c.noEvents,
-		NoLogExchange: c.noLogExchange,
+		NoProbe:       c.noProbe || c.passive,
+		NoEvents:      c.noEvents || c.passive,
+		NoLogExchange: c.noLogExchange || c.passive,
 		ProbeInterval: c.probeInterval,
 		Heartbeat:     c.heartbeat,
 		Poll:          c.poll,
