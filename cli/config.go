@@ -28,7 +28,7 @@ type config struct {
 	vhost         string
 	passwordFile  string
 	noProbe       bool
-	passive       bool // the management API only
+	passive       bool   // the management API only
 	debug         string // the debug log's file ("-": stderr)
 	noEvents      bool
 	noLogExchange bool

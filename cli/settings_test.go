@@ -254,7 +254,7 @@ func TestPasswordSources(t *testing.T) {
 			}
 			t.Errorf("%v %v: %q (exit %d %s), want %q", tc.environ, tc.args, got, code, errs, tc.want)
 		}
-	}	// A management URL naming its own user takes the password the same way.
+	} // A management URL naming its own user takes the password the same way.
 	c, _, _, _ := resolved(t, append(env, "AMQPTOP_PASSWORD=s3cr3t-env"), "watch", "--url", "amqp://monitor@mq:5672/", "--mgmt-url", "https://mon@mq:15671/")
 	if c == nil || c.mgmtURL != "https://mon:s3cr3t-env@mq:15671/" {
 		t.Errorf("management URL: %+v", c)
