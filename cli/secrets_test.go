@@ -142,7 +142,7 @@ func TestLiveOutputDoesNotShowThePassword(t *testing.T) {
 	}
 	node := testbroker.Shared(t)
 	for _, w := range passwordWays(t) {
-		addUser(t, node, w.user, w.password, "monitoring", permissions{".*", ".*", ".*"})
+		addUser(t, node, w.user, w.password, "monitoring", map[string]permissions{"/": {".*", ".*", ".*"}})
 	}
 	for _, w := range passwordWays(t) {
 		t.Run(w.name, func(t *testing.T) {
@@ -210,8 +210,9 @@ func TestLiveOutputDoesNotShowThePassword(t *testing.T) {
 type permissions struct{ configure, write, read string }
 
 // addUser creates (or updates) a user on the node through its management
-// API (rabbitmqctl takes seconds a call), with tags and permissions on /.
-func addUser(t *testing.T, node *testbroker.Node, user, password, tags string, p permissions) {
+// API (rabbitmqctl takes seconds a call), with tags and permissions per
+// vhost (a vhost that does not exist is created).
+func addUser(t *testing.T, node *testbroker.Node, user, password, tags string, perms map[string]permissions) {
 	t.Helper()
 	put := func(path string, body any) {
 		b, _ := json.Marshal(body)
@@ -228,5 +229,10 @@ func addUser(t *testing.T, node *testbroker.Node, user, password, tags string, p
 		}
 	}
 	put("/api/users/"+url.PathEscape(user), map[string]string{"password": password, "tags": tags})
-	put("/api/permissions/%2F/"+url.PathEscape(user), map[string]string{"configure": p.configure, "write": p.write, "read": p.read})
+	for vhost, p := range perms {
+		if vhost != "/" {
+			put("/api/vhosts/"+url.PathEscape(vhost), map[string]string{})
+		}
+		put("/api/permissions/"+url.PathEscape(vhost)+"/"+url.PathEscape(user), map[string]string{"configure": p.configure, "write": p.write, "read": p.read})
+	}
 }
