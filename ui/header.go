@@ -137,6 +137,11 @@ func (p *headerPane) build() {
 		srcs = append(srcs, s.subtle.Render(shortSource(sv.Source)+" ")+lk.style.Render(lk.glyph))
 		if sv.Health == model.HealthDown || sv.Health == model.HealthDegraded || (sv.Health == model.HealthOff && sv.Hint != "") {
 			t := sv.Source.String() + " " + lk.word
+			if sv.Source == model.SourceManagement && sv.Health == model.HealthDown && !stale && !sv.Since.IsZero() {
+				// The other sources are live, but the nodes' figures, the
+				// rates and the states only the API gives are not.
+				t += " " + dur(now.Sub(sv.Since)) + " (its figures as of " + sv.Since.Local().Format("15:04:05") + ")"
+			}
 			if sv.Detail != "" {
 				t += ": " + clean(sv.Detail)
 			}

@@ -468,3 +468,30 @@ func TestStaleDataIsMarked(t *testing.T) {
 		t.Errorf("a connection shown as running while every source is lost:\n%s", out)
 	}
 }
+
+// With the management API alone down, the rest is live, but its figures
+// are not: the header says since when they are.
+func TestManagementDownMarksItsFigures(t *testing.T) {
+	st := model.New(model.Options{})
+	t0 := time.Unix(1000, 0)
+	meta := func(sec float64, src model.Source) model.Meta {
+		return model.Meta{Time: t0.Add(time.Duration(sec * float64(time.Second))), Source: src}
+	}
+	for _, src := range []model.Source{model.SourceManagement, model.SourceEvents, model.SourceLog} {
+		st.Apply(model.SourceStatus{Meta: meta(0, src), Of: src, Health: model.HealthUp})
+	}
+	st.Apply(model.MgmtSnapshot{Meta: meta(1, model.SourceManagement), ConnectionsOK: true, NodesOK: true,
+		Nodes:       []model.Node{{Name: "rabbit@mq-1", Running: true, Uptime: time.Hour}},
+		Connections: []model.Connection{{Name: "a -> b", Client: "billing-api", State: model.StateRunning, Node: "rabbit@mq-1"}}})
+	st.Apply(model.SourceStatus{Meta: meta(10, model.SourceManagement), Of: model.SourceManagement, Health: model.HealthDown,
+		Detail: "GET /api/overview: timeout after 10s"})
+	st.Apply(model.Tick{Meta: meta(40, model.SourceUnknown)})
+	m := New(Options{State: st, Theme: "none"})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 40})
+	m.Update(obsMsg(nil))
+	out := m.render()
+	want := "management down 30s (its figures as of " + t0.Add(10*time.Second).Local().Format("15:04:05") + "): GET /api/overview: timeout"
+	if !strings.Contains(out, want) || strings.Contains(out, "STALE") {
+		t.Errorf("no %q (and no STALE) on the screen:\n%s", want, out)
+	}
+}
