@@ -42,7 +42,7 @@ func TestNetworkFaultsInAmqptopsPath(t *testing.T) {
 	}
 	c := &config{url: "amqp://guest:guest@" + amqpProxy.Addr() + "/", mgmtURL: "http://" + mgmtProxy.Addr(),
 		poll: time.Second, probeInterval: 250 * time.Millisecond, heartbeat: heartbeat, history: 10000, settle: 2 * time.Second}
-	r := startState(t, c)
+	r := startState(t, c, true)
 	allUp := func(st *model.State) bool {
 		for _, src := range []model.Source{model.SourceProbe, model.SourceManagement, model.SourceEvents, model.SourceLog} {
 			if !sourceIs(src, model.HealthUp, "")(st) {

@@ -32,7 +32,8 @@ type stateRun struct {
 	done   chan struct{}
 }
 
-func startState(t *testing.T, c *config) *stateRun {
+// The events are kept for the test to read when keep is set.
+func startState(t *testing.T, c *config, keep bool) *stateRun {
 	t.Helper()
 	srcs, err := feeds(c)
 	if err != nil {
@@ -46,7 +47,10 @@ func startState(t *testing.T, c *config) *stateRun {
 		defer close(r.done)
 		for o := range ch {
 			r.mu.Lock()
-			r.events = append(r.events, r.st.Apply(o)...)
+			evs := r.st.Apply(o)
+			if keep {
+				r.events = append(r.events, evs...)
+			}
 			r.mu.Unlock()
 		}
 	}()
@@ -163,7 +167,7 @@ func TestWatchSurvivesAHostileManagementAPI(t *testing.T) {
 	h := newHostileMgmt(t)
 	c := &config{url: "amqp://guest:guest@127.0.0.1:1/", mgmtURL: h.srv.URL, passive: true, poll: time.Second,
 		history: 10000, settle: 2 * time.Second}
-	r := startState(t, c)
+	r := startState(t, c, true)
 	const conn = "127.0.0.1:59092 -> 127.0.0.1:36672"
 	listed := func(st *model.State) bool { return st.Conn(conn) != nil }
 	r.waitState(t, "the management source up", 20*time.Second, func(st *model.State) bool {
