@@ -35,9 +35,15 @@ lint: ## gofmt and go vet
 golden: ## rewrite the UI's golden files after an intended change
 	$(GO) test ./ui/... -update
 
-fuzz: ## run each fuzz target for 60 s
-	$(GO) test ./causes -run '^$$' -fuzz FuzzDiagnose -fuzztime 60s
-	$(GO) test ./causes -run '^$$' -fuzz FuzzRules -fuzztime 60s
+fuzz: ## run each fuzz target for 60 s (FUZZTIME=10m for longer)
+	@set -e; for t in \
+		./causes:FuzzDiagnose ./causes:FuzzRules ./causes:FuzzExplain \
+		./model/wire:FuzzParseLogLine ./model/wire:FuzzLogGrouper ./model/wire:FuzzParseConnLog \
+		./model/wire:FuzzConnLogRoundTrip ./model/wire:FuzzErlTerms \
+		./monitor:FuzzMgmtDecode; do \
+		echo "== $${t#*:} ($${t%%:*}, $(or $(FUZZTIME),60s))"; \
+		$(GO) test $${t%%:*} -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(or $(FUZZTIME),60s) -timeout 0; \
+	done
 
 zoo: ## capture every client library's texts for every fault against RabbitMQ 3.10.8 and 4.0.5 (zoo/testdata), then the matrices
 	$(GO) run ./zoo/cmd/capture -broker 3 -out zoo/testdata

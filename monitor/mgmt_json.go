@@ -301,6 +301,13 @@ func mgmtCheckItems[T any](endpoint string, items []T) *mgmtError {
 // instead of failing the whole reply; a reply of the wrong shape or that
 // does not parse is an error naming the endpoint.
 func mgmtDecode(endpoint string, body []byte, v any, tolerate string) *mgmtError {
+	if mgmtFirstByte(body) == 'n' && json.Valid(body) {
+		// json.Unmarshal takes null as "leave v as it is": a reply of
+		// null would read as an empty overview or node list.
+		return &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
+			msg:  "unexpected reply from " + endpoint + ": null",
+			hint: mgmtNotAPIHint, cond: condMgmtNotRabbitMQ}
+	}
 	err := json.Unmarshal(body, v)
 	if err == nil {
 		return nil
@@ -395,6 +402,18 @@ func mgmtDecodeList[T any](endpoint string, body []byte) (mgmtListReply[T], *mgm
 	}
 	var pg mgmtPage[T]
 	if err := mgmtDecode(endpoint, body, &pg, "items."); err != nil {
+		return mgmtListReply[T]{}, err
+	}
+	// encoding/json reports only the first type error: when it was a
+	// tolerated one inside an item, a page count that is not a number
+	// would be lost behind it. The page's own fields are read again alone.
+	var frame struct {
+		TotalCount *int            `json:"total_count"`
+		Page       *int            `json:"page"`
+		PageCount  *int            `json:"page_count"`
+		Items      json.RawMessage `json:"items"`
+	}
+	if err := mgmtDecode(endpoint, body, &frame, "\x00"); err != nil {
 		return mgmtListReply[T]{}, err
 	}
 	if pg.Items == nil {

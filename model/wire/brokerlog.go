@@ -179,16 +179,16 @@ type ConnLog struct {
 }
 
 var (
-	reClosing = regexp.MustCompile(`(?s)^[Cc]losing AMQP connection (?:(<[\d.]+>) )?\((.*?)\)(:?)\s*(.*)$`)
-	reConnErr = regexp.MustCompile(`(?s)^Error on AMQP connection (?:(<[\d.]+>) )?\((.*?)\)(?:, channel (\d+))?:\s*(.*)$`)
-	reChanErr = regexp.MustCompile(`(?s)^Channel error on connection (?:(<[\d.]+>) )?\((.*?)\), channel (\d+):\s*(.*)$`)
+	reClosing = regexp.MustCompile(`(?s)^[Cc]losing AMQP connection (?:(<[\d.]+>) )?\(([^\n]*)\)(:?)\s*(.*)$`)
+	reConnErr = regexp.MustCompile(`(?s)^Error on AMQP connection (?:(<[\d.]+>) )?\(([^\n]*)\)(?:, channel (\d+))?:\s*(.*)$`)
+	reChanErr = regexp.MustCompile(`(?s)^Channel error on connection (?:(<[\d.]+>) )?\(([^\n]*)\), channel (\d+):\s*(.*)$`)
 	reForced  = regexp.MustCompile(`(?s)^Closing connection (<[\d.]+>) because (.*)$`)
 	reVhost   = regexp.MustCompile(`^Closing all connections in vhost '([^']*)' on node '([^']*)' because (.*)$`)
 	reAlarm   = regexp.MustCompile(`(?i)^(memory|disk) resource limit alarm (set|cleared) on node '?([^'\s]+?)'?\.?$`)
 	reAlarmCl = regexp.MustCompile(`(?i)^(memory|disk) resource limit alarm cleared (across the cluster|for dead node)`)
 	reAlarm2  = regexp.MustCompile(`(?i)^(memory|disk) resource limit alarm (set|cleared) (?:for|on) node '?([^'\s]+?)'?\.?\s`)
-	reAccept  = regexp.MustCompile(`^accepting AMQP connection (?:(<[\d.]+>) )?\((.*?)\)$`)
-	reAuthOK  = regexp.MustCompile(`^connection (?:(<[\d.]+>) )?\((.*?)\): user '([^']*)' authenticated and granted access to vhost '([^']*)'`)
+	reAccept  = regexp.MustCompile(`^accepting AMQP connection (?:(<[\d.]+>) )?\(([^\n]*)\)$`)
+	reAuthOK  = regexp.MustCompile(`^connection (?:(<[\d.]+>) )?\(([^\n]*)\): user '([^']*)' authenticated and granted access to vhost '([^']*)'`)
 	reExcept  = regexp.MustCompile(`(?s)operation (\S+) caused a (?:connection|channel) exception (\w+): ?(.*)$`)
 	reDetail  = regexp.MustCompile(`(vhost|user|state|duration): '?([^',]*)'?`)
 	// Seen on 3.10.8 and 4.0.5 (rabbitmqctl stop_app, private test nodes):
