@@ -53,6 +53,7 @@ type rule struct {
 	conf                   model.Confidence // the most this rule can claim (0: what its signals give)
 	fallback               bool             // counts only when no other rule matched (a clean close)
 	candidates             []string         // other causes a match leaves open (ids)
+	note                   string           // what this rule's match says more precisely than the cause (its variant)
 	line                   int
 }
 
@@ -89,6 +90,7 @@ type fileRule struct {
 	Confidence string   `yaml:"confidence"`
 	Candidates []string `yaml:"candidates"`
 	Fallback   bool     `yaml:"fallback"`
+	Note       string   `yaml:"note"`
 }
 
 // codeList accepts `code: 320` or `code: [403, 530]`.
@@ -287,7 +289,7 @@ func checkKeys(name string, root *yaml.Node) error {
 		"top":   {"codes": true, "causes": true},
 		"code":  {"name": true, "meaning": true},
 		"cause": {"id": true, "title": true, "scope": true, "severity": true, "happened": true, "why": true, "do": true, "dead_ends": true, "docs": true, "check": true, "match": true},
-		"rule":  {"log": true, "text": true, "client": true, "any": true, "not": true, "code": true, "method": true, "context": true, "scope": true, "confidence": true, "candidates": true, "fallback": true},
+		"rule":  {"log": true, "text": true, "client": true, "any": true, "not": true, "code": true, "method": true, "context": true, "scope": true, "confidence": true, "candidates": true, "fallback": true, "note": true},
 	}
 	check := func(n *yaml.Node, kind string) error {
 		if n.Kind != yaml.MappingNode {
@@ -421,7 +423,7 @@ func buildEntry(lits *literals, file string, line int, fc fileCause, root *yaml.
 		if i < len(rl) {
 			ln = rl[i]
 		}
-		r := rule{codes: fr.Code, context: fr.Context, scope: fr.Scope, candidates: fr.Candidates, fallback: fr.Fallback, line: ln}
+		r := rule{codes: fr.Code, context: fr.Context, scope: fr.Scope, candidates: fr.Candidates, fallback: fr.Fallback, note: strings.TrimSpace(fr.Note), line: ln}
 		switch fr.Confidence {
 		case "", "high":
 		case "low":

@@ -89,6 +89,9 @@ func (b *Base) Diagnose(ev model.Evidence) model.Diagnosis {
 	}
 	c := best.e.cause
 	d.Cause, d.Confidence, d.Matched = &c, best.conf, best.why
+	if best.rule.note != "" {
+		d.Notes = append([]string{best.rule.note}, d.Notes...)
+	}
 	if d.Confidence == model.ConfLow {
 		d.Candidates = b.candidates(best.e, best.rule, runnersUp)
 	}

@@ -18,11 +18,13 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"sort"
 	"strings"
 
 	"github.com/amqptop/amqptop/model/inert"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -181,6 +183,9 @@ func (a *app) command(name, use, short, long string, settingKeys []string, args 
 		}
 		for _, w := range c.warnings {
 			fmt.Fprintln(a.stderr, "amqptop:", w)
+		}
+		if w := c.insecureWarning(); w != "" {
+			fmt.Fprintln(a.stderr, a.red("amqptop: "+w))
 		}
 		return a.run(cc.Context(), name, c, rest)
 	}
@@ -384,4 +389,13 @@ func levenshtein(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+// red colours a line for stderr when it is a terminal that takes colour.
+func (a *app) red(s string) string {
+	f, ok := a.stderr.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || !term.IsTerminal(f.Fd()) {
+		return s
+	}
+	return "\x1b[1;31m" + s + "\x1b[0m"
 }

@@ -24,18 +24,21 @@ type config struct {
 	speed    float64
 	rules    string
 
-	url, mgmtURL  string
-	vhost         string
-	passwordFile  string
-	noProbe       bool
-	passive       bool   // the management API only
-	debug         string // the debug log's file ("-": stderr)
-	noEvents      bool
-	noLogExchange bool
-	probeInterval time.Duration
-	heartbeat     time.Duration
-	poll          time.Duration
-	brokerLog     string
+	url, mgmtURL string
+	vhost        string
+	passwordFile string
+	// TLS (amqps://, https://)
+	caCert, clientCert, clientKey, serverName string
+	insecureSkipVerify                        bool
+	noProbe                                   bool
+	passive                                   bool   // the management API only
+	debug                                     string // the debug log's file ("-": stderr)
+	noEvents                                  bool
+	noLogExchange                             bool
+	probeInterval                             time.Duration
+	heartbeat                                 time.Duration
+	poll                                      time.Duration
+	brokerLog                                 string
 
 	history int
 	settle  time.Duration
@@ -228,6 +231,15 @@ func (c *config) password(e env) (pw string, found bool, err error) {
 		return pw, true, nil
 	}
 	return "", false, nil
+}
+
+// insecureWarning is what is said, on stderr and in red in the
+// dashboard's header, while the broker's certificate is not verified.
+func (c *config) insecureWarning() string {
+	if !c.insecureSkipVerify || c.demo {
+		return ""
+	}
+	return "warning: --insecure-skip-verify: the broker's TLS certificate is NOT verified; anyone on the network path can pose as the broker and read the credentials"
 }
 
 // knowledgeBase loads the built-in causes plus the user's rules file.

@@ -55,7 +55,15 @@ func newDashboard(c *config, kb *causes.Base, srcs []model.Feed) (*ui.Model, fun
 		target = t
 	}
 	app := ui.New(ui.Options{State: stateFor(c, kb), Observations: ch, Mode: mode, Target: target, Theme: c.theme,
-		NoColor: os.Getenv("NO_COLOR") != ""})
+		NoColor: os.Getenv("NO_COLOR") != "", Warnings: warningsFor(c)})
 	start := func(ctx context.Context) func() { return startFeeds(ctx, srcs, ch) }
 	return app, start
+}
+
+// warningsFor is what the header keeps in red while the dashboard runs.
+func warningsFor(c *config) []string {
+	if w := c.insecureWarning(); w != "" {
+		return []string{"TLS NOT VERIFIED (--insecure-skip-verify): the broker's certificate is not checked; anyone on the path can pose as the broker"}
+	}
+	return nil
 }

@@ -119,6 +119,21 @@ var settings = []*setting{
 	{key: "password_file", group: gConnection, ctx: true,
 		usage: "read the password from this file when the URL has none (AMQPTOP_PASSWORD gives it directly)",
 		set:   str(func(c *config) *string { return &c.passwordFile })},
+	{key: "ca_cert", group: gConnection, ctx: true,
+		usage: "trust only the CA certificates in this PEM file for amqps:// and https:// (default: the system's roots)",
+		set:   str(func(c *config) *string { return &c.caCert })},
+	{key: "client_cert", group: gConnection, ctx: true,
+		usage: "send this client certificate (PEM) to a broker that asks for one (ssl_options.verify = verify_peer)",
+		set:   str(func(c *config) *string { return &c.clientCert })},
+	{key: "client_key", group: gConnection, ctx: true,
+		usage: "the client certificate's private key (PEM; default: in the --client-cert file)",
+		set:   str(func(c *config) *string { return &c.clientKey })},
+	{key: "server_name", group: gConnection, ctx: true,
+		usage: "the name the broker's certificate must carry, when it is not the URL's host (e.g. connecting by IP)",
+		set:   str(func(c *config) *string { return &c.serverName })},
+	{key: "insecure_skip_verify", group: gConnection, ctx: true, def: "false", bool: true,
+		usage: "do not verify the broker's certificate (tests only: anyone on the path can pose as the broker); warned in red",
+		set:   boolean(func(c *config) *bool { return &c.insecureSkipVerify })},
 	{key: "poll", group: gSources, ctx: true, def: "5s",
 		usage: "management API poll interval (the broker refreshes its stats every 5s)",
 		set:   duration(func(c *config) *time.Duration { return &c.poll })},
@@ -236,7 +251,7 @@ func addSettings(fs *pflag.FlagSet, keys ...string) []*setting {
 
 // The settings each kind of command reads.
 var (
-	connectionKeys = []string{"url", "mgmt_url", "vhost", "password_file"}
+	connectionKeys = []string{"url", "mgmt_url", "vhost", "password_file", "ca_cert", "client_cert", "client_key", "server_name", "insecure_skip_verify"}
 	sourceKeys     = []string{"poll", "no_probe", "passive", "probe_interval", "heartbeat", "no_events", "no_log_exchange", "broker_log", "debug"}
 	diagnosisKeys  = []string{"rules", "settle", "history"}
 	demoKeys       = []string{"demo", "scenario", "seed", "speed"}

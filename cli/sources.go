@@ -22,6 +22,7 @@ func liveFeeds(c *config) ([]model.Feed, error) {
 		Heartbeat:     c.heartbeat,
 		Poll:          c.poll,
 		BrokerLog:     c.brokerLog,
+		TLS:           c.tlsFiles(),
 	})
 	if err != nil {
 		return nil, usageError{flagError(err)}
@@ -29,8 +30,32 @@ func liveFeeds(c *config) ([]model.Feed, error) {
 	return append(feeds, ticker{}), nil
 }
 
-// flagError names the flag a monitor error is about: "--url amqp://h: no host".
+// tlsFiles are the TLS settings as the monitor takes them.
+func (c *config) tlsFiles() monitor.TLSFiles {
+	return monitor.TLSFiles{CAFile: expandHome(c.caCert), CertFile: expandHome(c.clientCert), KeyFile: expandHome(c.clientKey),
+		ServerName: c.serverName, InsecureSkipVerify: c.insecureSkipVerify}
+}
+
+// tlsFlags names the flag of each TLS setting the monitor checks.
+var tlsFlags = map[string]string{
+	monitor.FieldCAFile: "--ca-cert", monitor.FieldCertFile: "--client-cert",
+	monitor.FieldKeyFile: "--client-key", monitor.FieldServerName: "--server-name",
+}
+
+// flagError names the flag a monitor error is about: "--url amqp://h: no host",
+// "--ca-cert ca.pem: no such file".
 func flagError(err error) error {
+	var fe *monitor.TLSFileError
+	if errors.As(err, &fe) {
+		flag := tlsFlags[fe.Field]
+		if flag == "" {
+			flag = "TLS"
+		}
+		if fe.Path != "" {
+			flag += " " + fe.Path
+		}
+		return fmt.Errorf("%s: %w", flag, fe.Err)
+	}
 	var te *monitor.TargetError
 	if !errors.As(err, &te) {
 		return err

@@ -24,6 +24,7 @@ type Proxy struct {
 	latency time.Duration
 	conns   map[net.Conn]bool
 	closed  bool
+	opened  int // connections accepted and forwarded
 	wg      sync.WaitGroup
 }
 
@@ -42,6 +43,13 @@ func NewProxy(target string) (*Proxy, error) {
 
 // Addr is the proxy's host:port.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// Opened is the number of connections accepted and forwarded so far.
+func (p *Proxy) Opened() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.opened
+}
 
 // Cut stops every byte, both ways, on every connection, old and new.
 func (p *Proxy) Cut() { p.set(func() { p.cut = true }) }
@@ -97,6 +105,7 @@ func (p *Proxy) accept() {
 			return
 		}
 		p.conns[c], p.conns[up] = true, true
+		p.opened++
 		p.mu.Unlock()
 		p.wg.Add(2)
 		go p.pipe(c, up)

@@ -13,6 +13,16 @@ const (
 	condConnectionRefused  = "amqp-connection-refused"
 	condDNSFailed          = "dns-failed"
 	condTLSFailed          = "tls-failed"
+	// TLS, told apart (tls-failed is what is left: an expired
+	// certificate, no shared version or cipher...).
+	condTLSUnknownAuthority   = "tls-unknown-authority"
+	condTLSNameMismatch       = "tls-name-mismatch"
+	condTLSClientCertRequired = "tls-client-cert-required"
+	condTLSClientCertRejected = "tls-client-cert-rejected"
+	condTLSOnPlainPort        = "tls-on-plain-port"
+	condPlainOnTLSPort        = "plain-on-tls-port"
+	// Every source that connects with TLS (with its Up status).
+	condTLSVerifyOff = "tls-verify-off"
 
 	// The subscribers.
 	condEventExchangeWaiting = "event-exchange-waiting"
@@ -31,6 +41,10 @@ const (
 	condMgmtConnectionRefused = "mgmt-connection-refused"
 	condMgmtDNSFailed         = "mgmt-dns-failed"
 	condMgmtTLSFailed         = "mgmt-tls-failed"
+	condMgmtTLSUnknownAuth    = "mgmt-tls-unknown-authority"
+	condMgmtTLSNameMismatch   = "mgmt-tls-name-mismatch"
+	condMgmtTLSClientCertReq  = "mgmt-tls-client-cert-required"
+	condMgmtTLSClientCertBad  = "mgmt-tls-client-cert-rejected"
 	condMgmtPortNotTLS        = "mgmt-port-not-tls"
 	condMgmtPortIsTLS         = "mgmt-port-is-tls"
 	condMgmtTimeout           = "mgmt-timeout"
@@ -50,9 +64,12 @@ const (
 
 var conditions = []string{
 	condCredentialsRefused, condVhostRefused, condConnectionRefused, condDNSFailed, condTLSFailed,
+	condTLSUnknownAuthority, condTLSNameMismatch, condTLSClientCertRequired, condTLSClientCertRejected,
+	condTLSOnPlainPort, condPlainOnTLSPort, condTLSVerifyOff,
 	condEventExchangeWaiting, condEventExchangeMissing, condLogExchangeWaiting, condLogExchangeMissing,
 	condBrokerLogMissing, condBrokerLogUnreadable, condBrokerLogNotAFile,
 	condMgmtURLInvalid, condMgmtNotFound, condMgmtConnectionRefused, condMgmtDNSFailed, condMgmtTLSFailed,
+	condMgmtTLSUnknownAuth, condMgmtTLSNameMismatch, condMgmtTLSClientCertReq, condMgmtTLSClientCertBad,
 	condMgmtPortNotTLS, condMgmtPortIsTLS, condMgmtTimeout, condMgmtDropped, condMgmtUnauthorized,
 	condMgmtNotManagementUser, condMgmtNotMonitoringUser, condMgmtUnavailable, condMgmtServerError,
 	condMgmtReplyTooLarge, condMgmtNotRabbitMQ, condMgmtGarbledReply, condMgmtListChanging, condMgmtSlow,

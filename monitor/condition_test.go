@@ -117,7 +117,11 @@ func TestAMQPAdvice(t *testing.T) {
 		{`Exception (530) Reason: "NOT_ALLOWED - access to vhost 'prod' refused for user 'bob'"`, condVhostRefused, `set_permissions -p "prod" bob`},
 		{"dial tcp 127.0.0.1:5671: connect: connection refused", condConnectionRefused, "listening on mq.example:5671"},
 		{"dial tcp: lookup mq.example: no such host", condDNSFailed, "does not resolve"},
-		{"tls: failed to verify certificate: x509: certificate signed by unknown authority", condTLSFailed, "certificate"},
+		{"tls: failed to verify certificate: x509: certificate signed by unknown authority", condTLSUnknownAuthority, "CA"},
+		{"tls: failed to verify certificate: x509: certificate is valid for localhost, not wrong.example", condTLSNameMismatch, "does not name the host"},
+		{`Exception (501) Reason: "remote error: tls: certificate required"`, condTLSClientCertRequired, "client certificate"},
+		{"tls: first record does not look like a TLS handshake", condTLSOnPlainPort, "plain AMQP"},
+		{"remote error: tls: protocol version not supported", condTLSFailed, "certificate"},
 		{"Exception (501) Reason: \"EOF\"", "", ""},
 	} {
 		a := amqpAdvice(c.msg, tg)

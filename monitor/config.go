@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/url"
@@ -23,6 +24,10 @@ type Config struct {
 	Poll          time.Duration
 	BrokerLog     string // tail this file instead of subscribing to the log exchange
 	Host          string // this machine's name, for client-provided names ("" = os.Hostname)
+	// TLS is for amqps:// and https:// (see TLSFiles); Feeds reads and
+	// checks its files whenever any of it is set, even when neither URL
+	// uses TLS (then nothing uses them).
+	TLS TLSFiles
 }
 
 // Target is a parsed, checked broker address.
@@ -35,7 +40,16 @@ type Target struct {
 	// MgmtUser and MgmtPassword are those in the management URL when it
 	// has any, else the AMQP ones.
 	MgmtUser, MgmtPassword string
+
+	verifyOff bool // set by Feeds: see VerifyOff
 }
+
+// VerifyOff reports whether the target was built by Feeds with
+// TLSFiles.InsecureSkipVerify for a URL that uses TLS (amqps:// or
+// https://): the broker's certificate is then not verified. The sources
+// that connect with TLS also say so with their Up status (condition
+// tls-verify-off).
+func (t *Target) VerifyOff() bool { return t.verifyOff }
 
 // Redacted returns the AMQP URL without its password.
 func (t *Target) Redacted() string { return t.AMQP.Redacted() }
@@ -168,26 +182,34 @@ func (c *Config) host() string {
 }
 
 // Feeds builds the live sources from the configuration. Its errors are
-// those of ParseTarget (*TargetError).
+// those of ParseTarget (*TargetError), then those of the TLS settings
+// (*TLSFileError).
 func Feeds(c Config) ([]model.Feed, *Target, error) {
 	t, err := ParseTarget(c.URL, c.MgmtURL)
 	if err != nil {
 		return nil, nil, err
 	}
+	var tc *tls.Config
+	if c.TLS.set() {
+		if tc, err = c.TLS.Config(); err != nil {
+			return nil, nil, err
+		}
+	}
+	t.verifyOff = c.TLS.InsecureSkipVerify && (t.AMQP.Scheme == "amqps" || t.Mgmt.Scheme == "https")
 	host := c.host()
 	var feeds []model.Feed
 	if !c.NoProbe {
-		feeds = append(feeds, &Probe{Target: t, Client: "amqptop-probe@" + host, Heartbeat: c.Heartbeat, Interval: c.ProbeInterval})
+		feeds = append(feeds, &Probe{Target: t, Client: "amqptop-probe@" + host, Heartbeat: c.Heartbeat, Interval: c.ProbeInterval, TLS: tc})
 	}
-	feeds = append(feeds, NewPoller(MgmtConfig{URL: t.Mgmt.String(), User: t.MgmtUser, Password: t.MgmtPassword, Interval: c.Poll}))
+	feeds = append(feeds, NewPoller(MgmtConfig{URL: t.Mgmt.String(), User: t.MgmtUser, Password: t.MgmtPassword, Interval: c.Poll, TLS: tc}))
 	if !c.NoEvents {
-		feeds = append(feeds, &Subscriber{Target: t, Kind: EventStream, Client: "amqptop-events@" + host})
+		feeds = append(feeds, &Subscriber{Target: t, Kind: EventStream, Client: "amqptop-events@" + host, TLS: tc})
 	}
 	switch {
 	case c.BrokerLog != "":
 		feeds = append(feeds, &LogFile{Path: c.BrokerLog})
 	case !c.NoLogExchange:
-		feeds = append(feeds, &Subscriber{Target: t, Kind: LogStream, Client: "amqptop-log@" + host})
+		feeds = append(feeds, &Subscriber{Target: t, Kind: LogStream, Client: "amqptop-log@" + host, TLS: tc})
 	}
 	return feeds, t, nil
 }

@@ -37,8 +37,25 @@
 //   - vhost-refused: the user has no access to the vhost.
 //   - amqp-connection-refused: nothing listens at the AMQP address.
 //   - dns-failed: the host name does not resolve.
-//   - tls-failed: the TLS handshake failed (certificate not trusted here, or
-//     for another host).
+//   - tls-failed: the TLS handshake failed for a reason none of the
+//     following names (an expired certificate, no TLS version or cipher
+//     in common...).
+//   - tls-unknown-authority: the broker's certificate is signed by a CA
+//     not trusted here (x509: certificate signed by unknown authority).
+//   - tls-name-mismatch: the broker's certificate does not name the host
+//     connected to (or the server name to verify against).
+//   - tls-client-cert-required: the broker requires a client certificate
+//     and none was sent (with TLS 1.3 the broker says so only after the
+//     handshake; see tls.go).
+//   - tls-client-cert-rejected: the broker refused the client certificate
+//     sent (signed by a CA it does not trust, expired...).
+//   - tls-on-plain-port: amqps:// to a port that speaks plain AMQP.
+//   - plain-on-tls-port: amqp:// to a port that speaks TLS.
+//
+// Every source that connects with TLS (Probe, Subscriber, Poller):
+//   - tls-verify-off: the source is up, but the broker's certificate is
+//     not verified (TLSFiles.InsecureSkipVerify): it comes with the Up
+//     status (Health up, a Hint), so the command line can warn loudly.
 //
 // Subscriber:
 //   - event-exchange-waiting, log-exchange-waiting: the exchange is missing
@@ -61,7 +78,14 @@
 //     host, port or path prefix is wrong.
 //   - mgmt-connection-refused: nothing listens at the management address.
 //   - mgmt-dns-failed: its host name does not resolve.
-//   - mgmt-tls-failed: its certificate is not trusted here.
+//   - mgmt-tls-failed: the TLS handshake failed for a reason none of the
+//     following names.
+//   - mgmt-tls-unknown-authority: its certificate is signed by a CA not
+//     trusted here.
+//   - mgmt-tls-name-mismatch: its certificate does not name the host.
+//   - mgmt-tls-client-cert-required: the API's TLS listener requires a
+//     client certificate and none was sent.
+//   - mgmt-tls-client-cert-rejected: it refused the client certificate.
 //   - mgmt-port-not-tls: https:// to a port that speaks plain HTTP.
 //   - mgmt-port-is-tls: http:// to a port that speaks TLS.
 //   - mgmt-timeout: no answer within the request timeout.
@@ -83,5 +107,20 @@
 //   - stats-disabled: the broker collects no statistics (Degraded).
 //
 // Errors of ParseTarget and Feeds are *TargetError: they name the input
-// (FieldURL, FieldMgmtURL) and what is wrong with it.
+// (FieldURL, FieldMgmtURL) and what is wrong with it. Feeds also checks
+// Config.TLS (the files must exist and hold what they should); its errors
+// about them are *TLSFileError, naming the input by FieldCAFile,
+// FieldCertFile, FieldKeyFile or FieldServerName.
+//
+// # TLS
+//
+// amqps:// (the probe and the subscribers) and https:// (the management
+// API) use Config.TLS: the broker's certificate is verified against its CA
+// file (else the system's roots) for the URL's host (else
+// TLSFiles.ServerName), and the client certificate is sent when the broker
+// asks for one. The TLS handshake of AMQP connections happens in the
+// package's own dialer, so the probe's frame tap counts frames above TLS.
+// Neither key material nor a certificate's contents appear in a status; an
+// Up status says which TLS version is used and whether a client
+// certificate was sent.
 package monitor

@@ -48,6 +48,7 @@ package monitor
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -88,7 +89,10 @@ type MgmtConfig struct {
 	Interval time.Duration // default 5s
 	Timeout  time.Duration // per request, default 10s
 	PageSize int           // default 500 (the API's max)
-	Client   *http.Client  // optional (tests, TLS); default: one with sane transport timeouts
+	Client   *http.Client  // optional (tests); default: one with sane transport timeouts and TLS
+	// TLS is for https:// (nil: verify against the system's roots); it is
+	// not used with Client. See TLSFiles.
+	TLS *tls.Config
 }
 
 // Poller polls the management API (/api/overview, /api/nodes,
@@ -131,9 +135,11 @@ func NewPoller(c MgmtConfig) *Poller {
 		pace:  mgmtPace{interval: c.Interval, max: max(mgmtMaxBackoff, c.Interval), slowFloor: mgmtSlowFloor},
 		churn: mgmtChurn{},
 	}
+	p.api.tlsInfo = &dialInfo{tls: true}
 	if p.api.hc == nil {
-		p.api.hc = defaultMgmtClient()
+		p.api.hc = defaultMgmtClient(c.TLS, p.api.tlsInfo)
 	}
+	p.api.verifyOff = c.TLS != nil && c.TLS.InsecureSkipVerify && strings.HasPrefix(strings.ToLower(strings.TrimSpace(c.URL)), "https:")
 	base, user, pass, err := parseMgmtURL(c.URL)
 	if err != nil {
 		p.urlErr = err
@@ -190,9 +196,13 @@ func parseMgmtURL(raw string) (base, user, pass string, err error) {
 	return u.String(), user, pass, nil
 }
 
-func defaultMgmtClient() *http.Client {
+// defaultMgmtClient returns the poller's HTTP client: TLS with cfg, the
+// client certificate's requests noted in info (the poller makes one
+// request at a time).
+func defaultMgmtClient(cfg *tls.Config, info *dialInfo) *http.Client {
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{Transport: &http.Transport{
+		TLSClientConfig:       clientTLS(cfg, "", info),
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           d.DialContext,
 		ForceAttemptHTTP2:     true,
@@ -214,6 +224,9 @@ func (p *Poller) Run(ctx context.Context, emit func(model.Observation)) error {
 		return errors.New("monitor: Poller.Run is already running")
 	}
 	defer p.running.Store(false)
+	// The transport's idle keep-alive connections (and their reader and
+	// writer goroutines) end with the run, not when the server drops them.
+	defer p.api.hc.CloseIdleConnections()
 	if p.urlErr != nil {
 		emit(model.SourceStatus{Meta: mgmtMeta(time.Now()), Of: model.SourceManagement, Health: model.HealthDown,
 			Detail: p.urlErr.Error(), Hint: "give the management API's base URL, e.g. http://127.0.0.1:15672",

@@ -66,6 +66,10 @@ type mgmtAPI struct {
 	timeout  time.Duration // per request
 	pageSize int
 	hostport string // for messages: the host and port of the URL
+
+	tlsInfo   *dialInfo // what the TLS handshakes saw of the client certificate (reset per request)
+	verifyOff bool      // https without verifying the broker's certificate
+	tlsVer    uint16    // the TLS version of the last reply (0: plain HTTP); Run's goroutine only
 }
 
 const (
@@ -100,11 +104,18 @@ func (a *mgmtAPI) get(ctx context.Context, endpoint string, q url.Values, limit 
 	req.SetBasicAuth(a.rh.Username, a.rh.Password)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "amqptop")
+	if a.tlsInfo != nil {
+		a.tlsInfo.note(func(d *dialInfo) { d.certAsked, d.certSent = false, false })
+	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
 		return nil, a.clean(a.transportError(rctx, endpoint, err, false))
 	}
 	defer resp.Body.Close()
+	a.tlsVer = 0
+	if resp.TLS != nil {
+		a.tlsVer = resp.TLS.Version
+	}
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, mgmtErrBodyLimit))
 		return nil, a.clean(a.statusError(endpoint, resp, body))
@@ -156,6 +167,11 @@ func (a *mgmtAPI) transportError(rctx context.Context, endpoint string, err erro
 		opErr   *net.OpError
 	)
 	inner := mgmtUnwrapURLError(err)
+	var tlsSaw dialInfo
+	if a.tlsInfo != nil {
+		tlsSaw = a.tlsInfo.snapshot()
+	}
+	text := inner.Error()
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || rctx.Err() != nil || errors.As(err, &netErr) && netErr.Timeout():
 		e.kind = mgmtErrTimeout
@@ -169,10 +185,33 @@ func (a *mgmtAPI) transportError(rctx context.Context, endpoint string, err erro
 		e.fatal = true
 		e.msg = prefix + "cannot resolve " + dnsErr.Name + ": " + dnsErr.Err
 		e.advise(condMgmtDNSFailed, "check the host name in the management URL")
-	case errors.As(err, &certErr) || errors.As(err, &uaErr) || errors.As(err, &hostErr) || errors.As(err, &invErr):
+	case errors.As(err, &uaErr):
 		e.fatal = true
-		e.msg = prefix + "TLS: " + inner.Error()
+		e.msg = prefix + "TLS: " + text
+		e.advise(condMgmtTLSUnknownAuth, hintTLSUnknownAuthority)
+	case errors.As(err, &hostErr):
+		e.fatal = true
+		e.msg = prefix + "TLS: " + text
+		e.advise(condMgmtTLSNameMismatch, hintTLSNameMismatch)
+	case errors.As(err, &certErr) || errors.As(err, &invErr):
+		e.fatal = true
+		e.msg = prefix + "TLS: " + text
 		e.advise(condMgmtTLSFailed, "the broker's certificate is not trusted here (or names another host)")
+	case strings.Contains(text, "tls: certificate required"),
+		tlsSaw.certAsked && !tlsSaw.certSent && (strings.Contains(text, "tls: handshake failure") || mgmtDropped(err)):
+		// TLS 1.3 says it after the handshake, TLS 1.2 fails the handshake
+		// (see tls.go).
+		e.fatal = true
+		e.msg = prefix + "TLS: the API requires a client certificate and none was given: " + text
+		e.advise(condMgmtTLSClientCertReq, hintMgmtClientCertReq)
+	case tlsSaw.certAsked && tlsSaw.certSent && containsAny(text, certRefusedAlerts):
+		e.fatal = true
+		e.msg = prefix + "TLS: the API refused the client certificate: " + text
+		e.advise(condMgmtTLSClientCertBad, hintMgmtClientCertBad)
+	case strings.HasPrefix(text, "remote error: tls: "):
+		e.fatal = true
+		e.msg = prefix + "TLS: " + text
+		e.advise(condMgmtTLSFailed, "the TLS handshake failed: the broker's log says why (its TLS alerts are logged at notice level)")
 	case errors.As(err, &recErr) || strings.Contains(inner.Error(), "server gave HTTP response to HTTPS client"):
 		e.fatal = true
 		e.msg = prefix + "the server does not speak TLS at " + a.hostport
@@ -271,6 +310,11 @@ func (a *mgmtAPI) statusError(endpoint string, resp *http.Response, body []byte)
 		}
 	}
 	return e
+}
+
+// mgmtDropped reports an error that ended a request without an answer.
+func mgmtDropped(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // mgmtFirstLine returns the first non-empty line of an error body, bounded,

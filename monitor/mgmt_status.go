@@ -79,5 +79,12 @@ func (p *Poller) status(res mgmtPoll, cur, took time.Duration) mgmtStatus {
 	} else if res.nodes > 1 {
 		d += ", " + strconv.Itoa(res.nodes) + " nodes"
 	}
+	if v := p.api.tlsVer; v != 0 {
+		d += ", over " + tlsVersion(v)
+		if p.api.verifyOff {
+			d += " without verifying the broker's certificate"
+			return mgmtStatus{health: model.HealthUp, detail: d, key: d, hint: hintTLSVerifyOff, cond: condTLSVerifyOff}
+		}
+	}
 	return mgmtStatus{health: model.HealthUp, detail: d, key: d}
 }

@@ -1418,7 +1418,7 @@ func TestMgmtTLS(t *testing.T) {
 	st := s.firstStatus(t)
 	s.stop(t)
 	if st.Health != model.HealthDown || !strings.HasPrefix(st.Detail, "GET /api/overview: TLS: ") || !strings.Contains(st.Hint, "certificate") ||
-		st.Condition != "mgmt-tls-failed" {
+		st.Condition != "mgmt-tls-unknown-authority" {
 		t.Errorf("untrusted: %+v", st)
 	}
 	// Trusted through Client.

@@ -25,7 +25,7 @@ type Probe struct {
 	Client    string        // client-provided name, e.g. amqptop-probe@host
 	Heartbeat time.Duration // requested heartbeat (default 10s)
 	Interval  time.Duration // publish interval (default 1s)
-	TLS       *tls.Config   // for amqps (default: verify against the system roots)
+	TLS       *tls.Config   // for amqps (default: verify against the system roots); its first certificate is sent whenever the broker asks for one (see TLSFiles)
 	MinDelay  time.Duration // first reconnect delay (default 1s)
 	MaxDelay  time.Duration // reconnect delay cap (default 10s)
 
@@ -62,7 +62,7 @@ func (p *Probe) Run(ctx context.Context, emit func(model.Observation)) error {
 		func(attempt int) (bool, error) { return p.session(ctx, emit, attempt, status) },
 		func(attempt int, delay time.Duration, err error) time.Duration {
 			msg := p.Target.Redact(err.Error())
-			status(model.HealthDown, msg, amqpAdvice(msg, p.Target))
+			status(model.HealthDown, msg, connAdvice(err, msg, p.Target))
 			emit(model.ProbeReconnecting{Meta: meta(model.SourceProbe), Attempt: attempt, Delay: delay, Error: msg})
 			return delay
 		})
@@ -97,6 +97,14 @@ func amqpAdvice(msg string, t *Target) advice {
 		return advice{condConnectionRefused, "is the broker running and listening on " + t.AMQP.Host + "? (rabbitmq-diagnostics listeners)"}
 	case strings.Contains(msg, "no such host"), strings.Contains(msg, "server misbehaving"):
 		return advice{condDNSFailed, "the host name does not resolve from here"}
+	case strings.Contains(msg, "x509: certificate signed by unknown authority"):
+		return advice{condTLSUnknownAuthority, hintTLSUnknownAuthority}
+	case strings.Contains(msg, "x509: certificate is valid for"), strings.Contains(msg, "x509: certificate is not valid for any names"):
+		return advice{condTLSNameMismatch, hintTLSNameMismatch}
+	case strings.Contains(msg, "tls: certificate required"):
+		return advice{condTLSClientCertRequired, hintTLSClientCertReq}
+	case strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return advice{condTLSOnPlainPort, hintTLSOnPlainPort}
 	case strings.Contains(msg, "x509"), strings.Contains(msg, "tls:"):
 		return advice{condTLSFailed, "TLS failed: the broker's certificate must be signed by a CA trusted here and name the host connected to; amqps listens on 5671"}
 	}
@@ -123,16 +131,17 @@ type sample struct {
 func (p *Probe) session(ctx context.Context, emit func(model.Observation), attempt int, status statusFunc) (connected bool, err error) {
 	beats := make(chan beat, 64)
 	var tap *frameTap
+	info := &dialInfo{}
 	cfg := amqp.Config{
 		Heartbeat:  p.Heartbeat,
 		Properties: amqp.NewConnectionProperties(),
-		Dial:       p.dialer(&tap, beats),
+		Dial:       p.dialer(&tap, beats, info),
 	}
 	cfg.Properties.SetClientConnectionName(p.Client)
 	cfg.Properties["product"] = "amqptop"
 	conn, err := amqp.DialConfig(p.plainURL(), cfg)
 	if err != nil {
-		return false, err
+		return false, explainDial(err, info)
 	}
 	defer conn.Close()
 
@@ -168,7 +177,8 @@ func (p *Probe) session(ctx context.Context, emit func(model.Observation), attem
 	emit(model.ProbeConnected{Meta: meta(model.SourceProbe), Conn: name, Client: p.Client, User: p.Target.User,
 		Vhost: p.Target.Vhost, Heartbeat: conn.Config.Heartbeat, ChannelMax: int(conn.Config.ChannelMax),
 		FrameMax: conn.Config.FrameSize, Server: strings.TrimSpace(server), Attempt: attempt})
-	status(model.HealthUp, "connected as "+name, advice{})
+	detail, adv := p.tlsStatus("connected as "+name, info)
+	status(model.HealthUp, detail, adv)
 
 	closeObs := func(ch int, e *amqp.Error) model.ProbeClosed {
 		pc := model.ProbeClosed{Meta: meta(model.SourceProbe), Conn: name, Channel: ch}
@@ -288,29 +298,53 @@ func (p *Probe) plainURL() string {
 	return u.String()
 }
 
-func (p *Probe) dialer(tap **frameTap, beats chan<- beat) func(network, addr string) (net.Conn, error) {
+// usesTLS reports whether the probe's connections use TLS.
+func (p *Probe) usesTLS() bool { return p.Target.AMQP.Scheme == "amqps" }
+
+// verifyOff reports whether its TLS connections skip verifying the
+// broker's certificate.
+func (p *Probe) verifyOff() bool { return p.usesTLS() && p.TLS != nil && p.TLS.InsecureSkipVerify }
+
+// tlsStatus completes an Up status's detail with the connection's TLS
+// version, and says when the broker's certificate is not verified.
+func (p *Probe) tlsStatus(detail string, info *dialInfo) (string, advice) {
+	if !p.usesTLS() {
+		return detail, advice{}
+	}
+	d := info.snapshot()
+	detail += " over " + tlsVersion(d.version)
+	if d.certSent {
+		detail += " with a client certificate"
+	}
+	if p.verifyOff() {
+		return detail + ", without verifying the broker's certificate", advice{condTLSVerifyOff, hintTLSVerifyOff}
+	}
+	return detail, advice{}
+}
+
+// dialer connects for amqp091-go: TCP, the TLS handshake for amqps (so
+// the frame tap above it counts AMQP frames), noting in info what it saw
+// for explainDial.
+func (p *Probe) dialer(tap **frameTap, beats chan<- beat, info *dialInfo) func(network, addr string) (net.Conn, error) {
 	return func(network, addr string) (net.Conn, error) {
+		info.note(func(d *dialInfo) { d.addr, d.tls = addr, p.usesTLS() })
 		c, err := net.DialTimeout(network, addr, 15*time.Second)
 		if err != nil {
 			return nil, err
 		}
-		if p.Target.AMQP.Scheme == "amqps" {
-			cfg := p.TLS.Clone()
-			if cfg == nil {
-				cfg = &tls.Config{}
-			}
-			if cfg.ServerName == "" {
-				cfg.ServerName = p.Target.AMQP.Hostname()
-			}
-			tc := tls.Client(c, cfg)
+		if p.usesTLS() {
+			tc := tls.Client(c, clientTLS(p.TLS, p.Target.AMQP.Hostname(), info))
 			_ = tc.SetDeadline(time.Now().Add(15 * time.Second))
 			if err := tc.Handshake(); err != nil {
 				c.Close()
 				return nil, err
 			}
 			_ = tc.SetDeadline(time.Time{})
+			v := tc.ConnectionState().Version
+			info.note(func(d *dialInfo) { d.handshook, d.version = true, v })
 			c = tc
 		}
+		c = &headConn{Conn: c, d: info}
 		// The handshake must finish within the connection timeout; the
 		// library clears the deadline once it is open.
 		_ = c.SetDeadline(time.Now().Add(30 * time.Second))

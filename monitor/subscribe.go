@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/amqptop/amqptop/model/wire"
 	"math/big"
-	"net"
 	"strings"
 	"time"
 
@@ -113,7 +112,7 @@ func (s *Subscriber) Run(ctx context.Context, emit func(model.Observation)) erro
 			}
 			missingSince = time.Time{}
 			msg := s.Target.Redact(err.Error())
-			status(model.HealthDown, msg, amqpAdvice(msg, s.Target))
+			status(model.HealthDown, msg, connAdvice(err, msg, s.Target))
 			return delay
 		})
 	return nil
@@ -124,13 +123,14 @@ func (s *Subscriber) session(ctx context.Context, emit func(model.Observation), 
 	u := *s.Target
 	u.Vhost = s.Vhost
 	p.Target = &u
+	info := &dialInfo{}
 	cfg := amqp.Config{Heartbeat: 10 * time.Second, Properties: amqp.NewConnectionProperties(), Vhost: s.Vhost,
-		Dial: func(network, addr string) (net.Conn, error) { return p.dialer(new(*frameTap), nil)(network, addr) }}
+		Dial: p.dialer(new(*frameTap), nil, info)}
 	cfg.Properties.SetClientConnectionName(s.Client)
 	cfg.Properties["product"] = "amqptop"
 	conn, err := amqp.DialConfig(p.plainURL(), cfg)
 	if err != nil {
-		return false, err
+		return false, explainDial(err, info)
 	}
 	defer conn.Close()
 	closed := conn.NotifyClose(make(chan *amqp.Error, 1))
@@ -150,7 +150,8 @@ func (s *Subscriber) session(ctx context.Context, emit func(model.Observation), 
 	if err != nil {
 		return false, err
 	}
-	status(model.HealthUp, "subscribed to "+s.Kind.exchange(), advice{})
+	detail, adv := p.tlsStatus("subscribed to "+s.Kind.exchange(), info)
+	status(model.HealthUp, detail, adv)
 	for {
 		select {
 		case <-ctx.Done():

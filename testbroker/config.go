@@ -18,6 +18,11 @@ func (n *Node) writeFiles(o Options, cookie string) error {
 			return fmt.Errorf("testbroker: %w", err)
 		}
 	}
+	if o.TLS != nil {
+		if err := n.writeTLS(); err != nil {
+			return err
+		}
+	}
 	files := map[string]string{
 		"rabbitmq-env.conf": "# intentionally empty: keeps /etc/rabbitmq/rabbitmq-env.conf out\n",
 		"rabbitmq.conf":     n.config(o),
@@ -58,6 +63,12 @@ func (n *Node) config(o Options) string {
 	}
 	if o.StatsIntervalMS > 0 {
 		defaults = append(defaults, kv{"collect_statistics_interval", strconv.Itoa(o.StatsIntervalMS)})
+	}
+	if o.TLS != nil {
+		for _, l := range n.tlsConfig(o.TLS) {
+			k, v, _ := strings.Cut(l, "=")
+			defaults = append(defaults, kv{strings.TrimSpace(k), strings.TrimSpace(v)})
+		}
 	}
 	overridden := func(k string) bool { _, ok := confValue(o.ExtraConf, k); return ok }
 	var b strings.Builder

@@ -181,6 +181,16 @@ func (n *Node) ping(ctx context.Context) error {
 		return err
 	}
 	c.Close()
+	for _, port := range []int{n.TLSPort, n.MgmtTLSPort} {
+		if port == 0 {
+			continue
+		}
+		c, err := d.DialContext(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return fmt.Errorf("TLS listener: %w", err)
+		}
+		c.Close()
+	}
 	var ov struct {
 		Node            string `json:"node"`
 		RabbitMQVersion string `json:"rabbitmq_version"`

@@ -62,6 +62,15 @@
 // anyone's runs inside the chroot any more; a lock file in the chroot's
 // /tmp keeps parallel test binaries from unmounting it under each other.
 //
+// With [Options.TLS] a node also listens for AMQP over TLS and for the
+// management API over HTTPS, on two more fresh ports on 127.0.0.1
+// ([Node.AMQPSURL], [Node.MgmtTLSURL]), requiring by default a client
+// certificate signed by its own CA. Start makes the certificates with
+// crypto/x509 (no openssl) in <Dir>/tls, inside the chroot for Broker "4",
+// where the node reads them; [TLSFiles] lists them, with an unrelated CA
+// for "unknown authority" tests, and [Node.ClientTLS] gives a client's
+// tls.Config.
+//
 // Each node's main log file is <Dir>/log/<node name>.log, for example
 // /tmp/amqptop-testbroker-123/amqptop-test-1a2b3c/log/amqptop-test-1a2b3c@localhost.log
 // (see [Node.LogFile]).
@@ -149,6 +158,11 @@ type Options struct {
 	// Broker picks the RabbitMQ installation: "" or "3" for the host's
 	// package, "4" for RabbitMQ 4.x in the Debian 13 chroot.
 	Broker string
+	// TLS, when set, gives the node TLS listeners for AMQP and the
+	// management API besides the plain ones, with certificates made at
+	// Start (see [TLSOptions], [TLSFiles], [Node.AMQPSURL],
+	// [Node.MgmtTLSURL]). ExtraConf may override any of their lines.
+	TLS *TLSOptions
 }
 
 // Node is a running (or stopped) private RabbitMQ node.
@@ -161,6 +175,15 @@ type Node struct {
 	MgmtPort int
 	// DistPort is the Erlang distribution port on 127.0.0.1.
 	DistPort int
+	// TLSPort is the AMQP-over-TLS listener port on 127.0.0.1 (0 without
+	// Options.TLS).
+	TLSPort int
+	// MgmtTLSPort is the management API's HTTPS port on 127.0.0.1 (0
+	// without Options.TLS).
+	MgmtTLSPort int
+	// TLSFiles are the PEM files of a TLS node (all "" without
+	// Options.TLS): Node.CAFile, Node.ClientCertFile, Node.OtherCAFile...
+	TLSFiles
 	// Dir is the node's own directory (config, HOME, data, logs).
 	Dir string
 	// LogDir is the directory RabbitMQ writes its log files into.
@@ -362,7 +385,11 @@ func startOnce(ctx context.Context, o Options, cookie string) (*Node, error) {
 		base = "amqptop-test"
 	}
 	short := base + "-" + randomHex(3)
-	ports, err := FreePorts(3)
+	nports := 3
+	if o.TLS != nil {
+		nports = 5
+	}
+	ports, err := FreePorts(nports)
 	if err != nil {
 		return nil, err
 	}
@@ -377,6 +404,9 @@ func startOnce(ctx context.Context, o Options, cookie string) (*Node, error) {
 		Broker:   kind,
 		root:     root,
 		sbin:     sbin,
+	}
+	if o.TLS != nil {
+		n.TLSPort, n.MgmtTLSPort = ports[3], ports[4]
 	}
 	n.watermark = "0.4" // 3.10's default
 	if kind == Broker4 {

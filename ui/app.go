@@ -30,6 +30,9 @@ type Options struct {
 	Target       string                   // what is watched (a redacted URL, "demo cluster")
 	Theme        string                   // a palette name; "" = follow the terminal's background
 	NoColor      bool                     // NO_COLOR: the "none" palette
+	// Warnings are shown in red at the top of the header for as long as
+	// the dashboard runs (e.g. the broker's certificate is not verified).
+	Warnings []string
 }
 
 // pane names the panes of the main screen that can have the focus.
@@ -56,25 +59,26 @@ const (
 
 // Model is the dashboard.
 type Model struct {
-	st     *model.State
-	obs    <-chan model.Observation
-	mode   string
-	target string
-	pal    themes.Palette
-	fixed  bool // the user chose the theme
-	sty    styles
-	keys   keyMap
-	help   help.Model
-	filter textinput.Model
-	w, h   int
-	frame  frame // where each pane goes at this size (set by sync)
-	focus  pane
-	screen screen
-	back   screen // where esc goes from help
-	paused bool
-	queued []model.Observation // held while paused
-	ended  bool
-	fresh  bool // the state changed since the panes were last fed
+	st       *model.State
+	obs      <-chan model.Observation
+	mode     string
+	target   string
+	warnings []string // Options.Warnings
+	pal      themes.Palette
+	fixed    bool // the user chose the theme
+	sty      styles
+	keys     keyMap
+	help     help.Model
+	filter   textinput.Model
+	w, h     int
+	frame    frame // where each pane goes at this size (set by sync)
+	focus    pane
+	screen   screen
+	back     screen // where esc goes from help
+	paused   bool
+	queued   []model.Observation // held while paused
+	ended    bool
+	fresh    bool // the state changed since the panes were last fed
 
 	header   headerPane
 	conns    connsPane
@@ -91,7 +95,7 @@ func New(o Options) *Model {
 	if st == nil {
 		st = model.New(model.Options{})
 	}
-	m := &Model{st: st, obs: o.Observations, mode: o.Mode, target: o.Target, keys: defaultKeys(), help: help.New()}
+	m := &Model{st: st, obs: o.Observations, mode: o.Mode, target: o.Target, warnings: o.Warnings, keys: defaultKeys(), help: help.New()}
 	m.header = headerPane{sty: &m.sty}
 	m.conns = connsPane{sty: &m.sty}
 	m.events = eventsPane{sty: &m.sty}
@@ -282,7 +286,7 @@ func (m *Model) headerData(open, closed int) headerData {
 	return headerData{
 		overview: m.st.Overview(), nodes: m.st.Nodes(), sources: m.st.Sources(), probe: *m.st.Probe(), now: m.now(),
 		target: m.target, mode: m.mode, paused: m.paused, queued: len(m.queued), ended: m.ended,
-		open: open, closed: closed, staleSince: stale,
+		open: open, closed: closed, staleSince: stale, warnings: m.warnings,
 	}
 }
 

@@ -22,6 +22,7 @@ type headerData struct {
 	ended        bool
 	open, closed int       // connections among all (not only the filtered)
 	staleSince   time.Time // every source is lost: what is shown is as of then (zero: current)
+	warnings     []string  // shown in red for as long as the dashboard runs
 }
 
 // headerPane is the top of the screen: the cluster, the nodes with their
@@ -162,6 +163,9 @@ func (p *headerPane) build() {
 		if !alarm {
 			out = []string{line1, fit(line3, p.w)}
 		}
+	}
+	for _, w := range d.warnings {
+		out = append(out, fit(s.alarm.Render(" ! ")+" "+s.err.Render(clean(w)), p.w))
 	}
 	if stale {
 		out = append(out, fit(s.err.Render("! every source is lost: the nodes and connections below are as of "+
