@@ -4,7 +4,7 @@ BIN      ?= bin/amqptop
 PKGS     := ./...
 TESTFLAGS ?=
 
-.PHONY: help build demo run test test-short bench lint golden fuzz zoo broker-start broker-stop clean
+.PHONY: help build demo run test test-short bench measure lint golden fuzz fuzz-smoke zoo broker-start broker-stop clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,15 +18,27 @@ demo: build ## run the dashboard on the built-in demo (no broker needed)
 run: build ## run the dashboard against AMQPTOP_URL (default amqp://guest:guest@localhost:5672/)
 	./$(BIN)
 
-test: ## all tests, integration tests against private RabbitMQ nodes included (CI runs this)
+test: ## all tests, integration tests against private RabbitMQ nodes included, then each fuzz target briefly (CI runs this)
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 15m $(TESTFLAGS) $(PKGS)
+	$(MAKE) --no-print-directory fuzz-smoke
+
+fuzz-smoke: ## each fuzz target for a few seconds (CI; the seeds and the committed corpus run with every go test)
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(or $(FUZZTIME),3s)
 
 test-short: ## the fast tests only (no broker, no 60 s acceptance run)
 	$(GO) test -short -count=1 $(PKGS)
 
 bench: ## benchmarks (numbers go in the README)
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+measure: ## the README's numbers, side by side in one run: every benchmark, then (against a private node) the probe's detection time after a cut at the default 10 s heartbeat, the recovery, and the heap over 8 simulated hours
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	@log=$${TMPDIR:-/tmp}/amqptop-measure.log; \
+	AMQPTOP_TEST_HEARTBEAT=$(or $(HEARTBEAT),10s) $(GO) test -count=1 -timeout 10m -v \
+		-run '^(TestNetworkFaultsInAmqptopsPath|TestLongDemoRunHasBoundedMemory|TestNoGoroutineGrowthAcross100Reconnects)$$' ./cli ./monitor >$$log 2>&1; \
+	rc=$$?; grep -E 'saw the cut|after the cut healed|hour [0-9]+:|cycles|^(--- |ok|FAIL)' $$log; \
+	[ $$rc -eq 0 ] || echo "measure: the tests failed (rc $$rc): $$log"; exit $$rc
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l .)" || { echo "gofmt:"; gofmt -l .; exit 1; }

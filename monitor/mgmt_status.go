@@ -59,9 +59,15 @@ func (p *Poller) status(res mgmtPoll, cur, took time.Duration) mgmtStatus {
 		d := ep + " changes faster than amqptop can page through it: it is skipped in some polls"
 		add(d, d, advice{condMgmtListChanging, "raise the page size (up to 500) or poll less often"})
 	}
-	if cur > p.pace.interval {
+	switch {
+	case cur > p.pace.interval && took >= cur/4:
 		add("slow: poll took "+mgmtDur(took)+"; polling every "+mgmtDur(cur), "slow:"+cur.String(), advice{condMgmtSlow,
 			"the management API answers slowly (a busy node or many connections); amqptop polls less often until it is fast again"})
+	case cur > p.pace.interval:
+		// Fast again: the interval shrinks back a step per poll.
+		add("polls were slow: polling every "+mgmtDur(cur)+" until back to "+mgmtDur(p.pace.interval)+" (the last took "+mgmtDur(took)+")",
+			"recovering:"+cur.String(), advice{condMgmtSlow,
+				"the management API answered slowly (a busy node or many connections); it is fast again, and amqptop polls more often step by step"})
 	}
 	if len(details) > 0 {
 		var a advice
