@@ -55,6 +55,15 @@ var advice = map[string]string{
 	"stats-disabled":                "",
 }
 
+// adviceLeads are the conditions whose advice, what to type, goes before
+// the monitor's explanation: the header's trouble line is one line, and
+// at any width the flag must be on it.
+var adviceLeads = map[string]bool{
+	"tls-unknown-authority": true, "tls-name-mismatch": true, "tls-client-cert-required": true, "tls-client-cert-rejected": true,
+	"tls-on-plain-port": true, "plain-on-tls-port": true, "tls-verify-off": true,
+	"mgmt-tls-unknown-authority": true, "mgmt-tls-name-mismatch": true, "mgmt-tls-client-cert-required": true, "mgmt-tls-client-cert-rejected": true,
+}
+
 // withAdvice adds the command line's advice to a source's status.
 func withAdvice(o model.Observation) model.Observation {
 	st, ok := o.(model.SourceStatus)
@@ -66,6 +75,8 @@ func withAdvice(o model.Observation) model.Observation {
 	case a == "":
 	case st.Hint == "":
 		st.Hint = a
+	case adviceLeads[st.Condition]:
+		st.Hint = a + "; " + st.Hint
 	default:
 		st.Hint += "; " + a
 	}

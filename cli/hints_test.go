@@ -40,4 +40,14 @@ func TestAdviceForEveryCondition(t *testing.T) {
 	if st.Hint != "set log.exchange = true in rabbitmq.conf; or run amqptop on the broker host with --broker-log PATH; --no-log-exchange skips it" {
 		t.Errorf("hint %q", st.Hint)
 	}
+	// What to type leads where the header's one line must show it.
+	st = withAdvice(model.SourceStatus{Condition: "tls-client-cert-required", Hint: "the broker requires a client certificate"}).(model.SourceStatus)
+	if !strings.HasPrefix(st.Hint, "--client-cert FILE and --client-key FILE") || !strings.HasSuffix(st.Hint, "; the broker requires a client certificate") {
+		t.Errorf("hint %q", st.Hint)
+	}
+	for c := range adviceLeads {
+		if advice[c] == "" {
+			t.Errorf("%s leads with no advice", c)
+		}
+	}
 }

@@ -23,6 +23,7 @@ func TestNetworkFaultsInAmqptopsPath(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (-short)")
 	}
+	t.Parallel() // mostly waiting on timeouts and heartbeats
 	node := testbroker.Shared(t)
 	amqpProxy, err := faults.NewProxy(fmt.Sprintf("127.0.0.1:%d", node.AMQPPort))
 	if err != nil {

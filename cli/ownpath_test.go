@@ -164,6 +164,7 @@ func TestWatchSurvivesAHostileManagementAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long (-short)")
 	}
+	t.Parallel() // mostly waiting on timeouts and heartbeats
 	h := newHostileMgmt(t)
 	c := &config{url: "amqp://guest:guest@127.0.0.1:1/", mgmtURL: h.srv.URL, passive: true, poll: time.Second,
 		history: 10000, settle: 2 * time.Second}

@@ -38,6 +38,7 @@ func TestTLSFromTheCommandLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test (-short)")
 	}
+	t.Parallel() // mostly waiting on timeouts and heartbeats
 	n := tlsTestNode(t)
 	// The password is not in the URL (the README's advice).
 	amqps := fmt.Sprintf("amqps://guest@127.0.0.1:%d/", n.TLSPort)

@@ -155,6 +155,9 @@ func textSink(w io.Writer, e *model.Event) error {
 	if e.Cause != nil {
 		fmt.Fprintf(&b, " → %s (%s)", inert.Show(e.Cause.ID), inert.Show(e.Cause.Title))
 	}
+	if e.Type == model.SourceChanged && e.Hint != "" {
+		b.WriteString(" — " + inert.Show(e.Hint)) // what to do, as the dashboard's header says it
+	}
 	b.WriteByte('\n')
 	_, err := io.WriteString(w, b.String())
 	return err
