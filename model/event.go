@@ -12,6 +12,7 @@ type EventType string
 // Event types.
 const (
 	ConnOpened        EventType = "connection.opened"
+	ConnSeen          EventType = "connection.seen" // already open when amqptop started (its first complete listing)
 	ConnClosed        EventType = "connection.closed"
 	ConnStateChanged  EventType = "connection.state"
 	ChanOpened        EventType = "channel.opened"

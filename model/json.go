@@ -73,7 +73,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		j.Notes = e.Diagnosis.Notes
 	}
 	switch e.Type {
-	case ConnOpened, ConnClosed, HeartbeatAtRisk, HeartbeatDisabled, ProbeUp:
+	case ConnOpened, ConnSeen, ConnClosed, HeartbeatAtRisk, HeartbeatDisabled, ProbeUp:
 		j.Heartbeat = secs(e.Heartbeat, true)
 	}
 	switch e.Type {

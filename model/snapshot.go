@@ -282,6 +282,13 @@ func (s *State) upsertConn(n Connection, src Source, t time.Time) *ConnView {
 		e.Heartbeat = n.Heartbeat
 		e.Text = describeClient(n)
 		s.emit(e)
+	} else {
+		// Open before amqptop's first complete listing: not an opening,
+		// but a script building the state from the stream needs it.
+		e := s.connEvent(c, ConnSeen, src, t)
+		e.Heartbeat = n.Heartbeat
+		e.Text = describeClient(n)
+		s.tell(e)
 	}
 	if !c.Own {
 		s.noteReconnectOpen(c, t)

@@ -238,6 +238,21 @@ func (s *State) emit(e Event) *Event {
 	return s.history.last()
 }
 
+// tell emits an event that is not kept in the history: it says what was
+// already so when amqptop started (connection.seen), which a script
+// reading the stream needs and the history of what happened does not.
+func (s *State) tell(e Event) {
+	s.seq++
+	e.Seq = s.seq
+	if e.ID == 0 {
+		e.ID = e.Seq
+	}
+	if e.Time.IsZero() {
+		e.Time = s.now
+	}
+	s.out = append(s.out, e)
+}
+
 // revise replaces an event in the history and emits the revision.
 func (s *State) revise(e Event) *Event {
 	s.seq++

@@ -124,6 +124,41 @@ func TestBaselineThenOpens(t *testing.T) {
 	}
 }
 
+// The connections open when amqptop starts are told once each
+// (connection.seen, with what is known of them) so that a script reading
+// the stream can build the state; amqptop's own are opened, not seen; the
+// history of what happened does not keep them; later ones are opened.
+func TestSeenAtStart(t *testing.T) {
+	st := New(Options{Diagnoser: fakeKB{}})
+	own := conn("10.0.0.9:40009 -> 10.0.0.1:5672", "amqptop-probe@ops", 1)
+	evs := script(st, snap(0, conn(connA, "svc", 1), own))
+	seen := ofType(evs, ConnSeen)
+	if len(seen) != 1 || seen[0].Conn != connA || seen[0].Client != "svc" || seen[0].User != "app" || seen[0].Vhost != "/" ||
+		seen[0].Peer != "10.0.0.5:40001" || seen[0].Heartbeat != 60*time.Second || seen[0].Seq == 0 {
+		t.Fatalf("seen = %+v", seen)
+	}
+	if op := ofType(evs, ConnOpened); len(op) != 1 || op[0].Client != "amqptop-probe@ops" {
+		t.Errorf("opened = %+v, want amqptop's own only", op)
+	}
+	for i := 0; i < st.EventCount(); i++ {
+		if e := st.EventAt(i); e != nil && e.Type == ConnSeen {
+			t.Errorf("connection.seen kept in the history: %+v", e)
+		}
+	}
+	evs = script(st, snap(5, conn(connA, "svc", 2), conn(connB, "other", 1)))
+	if n := len(ofType(evs, ConnSeen)); n != 0 {
+		t.Errorf("%d connection.seen after the first listing", n)
+	}
+	if op := ofType(evs, ConnOpened); len(op) != 1 || op[0].Conn != connB {
+		t.Errorf("opened = %+v", op)
+	}
+	// The JSON form carries the type and the heartbeat, like an opening.
+	b, err := json.Marshal(seen[0])
+	if err != nil || !strings.Contains(string(b), `"type":"connection.seen"`) || !strings.Contains(string(b), `"heartbeat_s":60`) {
+		t.Errorf("JSON %s (%v)", b, err)
+	}
+}
+
 func TestVanishedWaitsForTheBrokersReason(t *testing.T) {
 	st := New(Options{Diagnoser: fakeKB{}})
 	script(st, snap(0, conn(connA, "svc", 1)))

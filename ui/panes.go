@@ -575,6 +575,8 @@ func shortType(t model.EventType) string {
 	switch t {
 	case model.ConnOpened:
 		return "opened"
+	case model.ConnSeen:
+		return "seen"
 	case model.ConnClosed:
 		return "closed"
 	case model.ConnStateChanged:
