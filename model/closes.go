@@ -171,6 +171,9 @@ func (s *State) markConnClosed(r *closeRec, n closeNote) {
 		c = &ConnView{Connection: cn, Source: n.src, FirstSeen: n.at, LastSeen: n.at}
 		s.conns[cn.Name] = c
 	}
+	if !c.Closed {
+		s.closedTotal++
+	}
 	c.Closed, c.ClosedAt, c.State, c.AtRisk = true, n.at, StateClosed, false
 	s.delChansOf(c.Name)
 	if !c.Own {

@@ -135,6 +135,8 @@ type State struct {
 	now time.Time
 	seq uint64
 
+	closedTotal int // connections closed, every one (ClosedCount)
+
 	overview Overview
 	nodes    map[string]*NodeView
 	conns    map[string]*ConnView
@@ -363,6 +365,10 @@ func (s *State) dropConn(name string) {
 
 // Overview returns the last overview of the cluster.
 func (s *State) Overview() Overview { return s.overview }
+
+// ClosedCount is the number of connections closed since the state began,
+// every one of them: the table keeps the latest MaxClosed for ClosedTTL.
+func (s *State) ClosedCount() int { return s.closedTotal }
 
 // Nodes returns the known nodes sorted by name.
 func (s *State) Nodes() []*NodeView {

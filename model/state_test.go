@@ -498,10 +498,17 @@ func TestMemoryIsBounded(t *testing.T) {
 	if st.ConnCount() > 50 {
 		t.Errorf("closed connections kept = %d, want ≤ 50", st.ConnCount())
 	}
+	// Counts are counts: every close, not the rows kept.
+	if n := st.ClosedCount(); n != 400 {
+		t.Errorf("closed count %d, want every one of the 400", n)
+	}
 	st2 := New(Options{Diagnoser: fakeKB{}, ClosedTTL: time.Minute})
 	script(st2, snap(0), logEntry(1, "info", "closing AMQP connection <0.1.0> ("+connA+", vhost: '/', user: 'u')"), Tick{Meta: at(200)})
 	if st2.ConnCount() != 0 || len(st2.closes) != 0 || len(st2.pids) != 0 {
 		t.Errorf("after the TTL nothing is left: conns %d closes %d pids %d", st2.ConnCount(), len(st2.closes), len(st2.pids))
+	}
+	if n := st2.ClosedCount(); n != 1 {
+		t.Errorf("closed count %d after the TTL, want 1", n)
 	}
 }
 

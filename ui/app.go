@@ -247,6 +247,8 @@ func (m *Model) sync() {
 		open, closed = countConns(all)
 		m.events.SetEvents(m.newestFirst())
 	}
+	// The header counts every close, not the closed rows kept.
+	closed = max(closed, m.st.ClosedCount())
 	m.header.SetData(m.headerData(open, closed))
 	m.header.SetSize(m.w, m.h)
 	m.frame = layout(m.w, m.h, m.header.Height())

@@ -495,3 +495,29 @@ func TestManagementDownMarksItsFigures(t *testing.T) {
 		t.Errorf("no %q (and no STALE) on the screen:\n%s", want, out)
 	}
 }
+
+// Counts are counts: the header's closed count is every close since the
+// start, not the closed rows the table keeps (MaxClosed).
+func TestHeaderCountsEveryClose(t *testing.T) {
+	st := model.New(model.Options{MaxClosed: 3})
+	t0 := time.Unix(1000, 0)
+	var conns []model.Connection
+	for i := range 10 {
+		conns = append(conns, model.Connection{Name: fmt.Sprintf("10.0.0.5:%d -> 10.0.0.1:5672", 40000+i), Client: "worker",
+			State: model.StateRunning, Node: "rabbit@mq-1"})
+	}
+	snap := func(sec int, cs []model.Connection) model.MgmtSnapshot {
+		return model.MgmtSnapshot{Meta: model.Meta{Time: t0.Add(time.Duration(sec) * time.Second), Source: model.SourceManagement},
+			ConnectionsOK: true, NodesOK: true, Nodes: []model.Node{{Name: "rabbit@mq-1", Running: true, Uptime: time.Hour}}, Connections: cs}
+	}
+	st.Apply(snap(0, conns))
+	st.Apply(snap(5, conns[:2]))
+	st.Apply(snap(10, conns[:2]))
+	st.Apply(model.Tick{Meta: model.Meta{Time: t0.Add(20 * time.Second)}})
+	m := New(Options{State: st, Theme: "none"})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 40})
+	m.Update(obsMsg(nil))
+	if out := m.render(); !strings.Contains(out, "2 conns (8 closed)") {
+		t.Errorf("want \"2 conns (8 closed)\" with 3 closed rows kept:\n%s", out)
+	}
+}
