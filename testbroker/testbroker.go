@@ -79,6 +79,7 @@ package testbroker
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -496,9 +497,14 @@ func cleanStale(tmp string) {
 	}
 }
 
-// FreePorts returns k distinct free TCP ports on 127.0.0.1, avoiding the
-// range rabbitmqctl uses for its own distribution listener (35672-35682):
-// for extra listeners a test gives a node (Options.ExtraConf).
+// FreePorts returns k distinct free TCP ports on 127.0.0.1, for a node's
+// listeners (and extra ones a test gives it, Options.ExtraConf). They lie
+// below the kernel's ephemeral range (ip_local_port_range): a node killed
+// and started again must find its ports free, and an ephemeral one may by
+// then be any process's outgoing connection (seen: eaddrinuse on restart
+// while a second test run was busy). Also avoided: the ports RabbitMQ
+// uses by default (a shared broker's) and the range rabbitmqctl uses for
+// its own distribution listener (35672-35682).
 func FreePorts(k int) ([]int, error) {
 	var ls []net.Listener
 	defer func() {
@@ -506,23 +512,55 @@ func FreePorts(k int) ([]int, error) {
 			l.Close()
 		}
 	}()
+	lo, hi := 10000, ephemeralLow()
 	var ports []int
-	for tries := 0; len(ports) < k && tries < 100; tries++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("testbroker: picking a port: %w", err)
-		}
-		ls = append(ls, l)
-		p := l.Addr().(*net.TCPAddr).Port
-		if p >= 35672 && p <= 35682 {
+	for tries := 0; len(ports) < k && tries < 1000; tries++ {
+		p := lo + randomInt(hi-lo)
+		if reservedPort(p) {
 			continue
 		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue // taken
+		}
+		ls = append(ls, l)
 		ports = append(ports, p)
 	}
 	if len(ports) < k {
 		return nil, errors.New("testbroker: could not pick free ports")
 	}
 	return ports, nil
+}
+
+// reservedPort: RabbitMQ's default ports (AMQP, TLS, management, the
+// distribution port of node rabbit, stream, Prometheus, MQTT, STOMP) and
+// rabbitmqctl's range.
+func reservedPort(p int) bool {
+	switch p {
+	case 5671, 5672, 15671, 15672, 15674, 15675, 15692, 25672, 1883, 8883, 61613, 61614, 5551, 5552:
+		return true
+	}
+	return p >= 35672 && p <= 35682
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range
+// (32768 when it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
+				return n
+			}
+		}
+	}
+	return 32768
+}
+
+func randomInt(n int) int {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return int(binary.BigEndian.Uint64(b[:]) % uint64(n))
 }
 
 func randomHex(nbytes int) string {
