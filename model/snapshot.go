@@ -327,6 +327,11 @@ func (s *State) diffChannels(x MgmtSnapshot) {
 		if _, ok := seen[k]; ok || ch.FirstSeen.After(x.Time) {
 			continue
 		}
+		if !ch.Listed && x.Time.Sub(ch.FirstSeen) < s.opt.ListGrace {
+			// Announced by the event exchange; the API lists a channel
+			// only once its stats are in (as for connections).
+			continue
+		}
 		gone = append(gone, k)
 	}
 	sort.Slice(gone, func(i, j int) bool {
@@ -351,7 +356,7 @@ func (s *State) diffChannels(x MgmtSnapshot) {
 	for _, ch := range x.Channels {
 		k := ch.Key()
 		if cv := s.chans[k]; cv != nil {
-			cv.Channel = ch
+			cv.Channel, cv.Listed = ch, true
 			continue
 		}
 		c := s.conns[k.Conn]
@@ -361,7 +366,7 @@ func (s *State) diffChannels(x MgmtSnapshot) {
 		if _, ok := s.closes[closeKey(k.Conn, k.Number)]; ok {
 			continue // closed since; the list is older
 		}
-		s.addChan(k, &ChanView{Channel: ch, FirstSeen: x.Time})
+		s.addChan(k, &ChanView{Channel: ch, FirstSeen: x.Time, Listed: true})
 		if c.FirstSeen.Before(x.Time) && s.baseline && !c.Own {
 			e := s.connEvent(c, ChanOpened, x.Source, x.Time)
 			e.Channel = k.Number

@@ -82,6 +82,7 @@ func (c *ConnView) Silent(now time.Time) time.Duration {
 type ChanView struct {
 	Channel
 	FirstSeen time.Time
+	Listed    bool // the management API has listed it (a channel the event exchange announced may not be yet)
 }
 
 // NodeView is a node as the state knows it.

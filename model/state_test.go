@@ -545,3 +545,45 @@ func TestEventJSON(t *testing.T) {
 		t.Errorf("core fields always present, type-specific ones not: %s", plain)
 	}
 }
+
+// A channel the event exchange announces is not closed because the next
+// listing lacks it: the API lists a channel only once its stats are in
+// (the same grace as a connection's). One still unlisted after the grace
+// is gone.
+func TestChannelNotYetListedIsNotClosed(t *testing.T) {
+	st := New(Options{Diagnoser: fakeKB{}})
+	withChans := func(sec float64, chans ...Channel) MgmtSnapshot {
+		x := snap(sec, conn(connA, "svc", uint64(sec)))
+		x.Channels, x.ChannelsOK = chans, true
+		return x
+	}
+	ch1 := Channel{Conn: connA, Number: 1, Node: "rabbit@a", User: "app", Vhost: "/", State: "running"}
+	script(st, withChans(0, ch1))
+	created := BrokerEvent{Meta: from(at(1), SourceEvents), Key: "channel.created", Headers: map[string]any{
+		"name": connA + " (2)", "number": int64(2), "user": "app", "vhost": "/", "node": "rabbit@a"}}
+	evs := script(st, created)
+	if op := ofType(evs, ChanOpened); len(op) != 1 || op[0].Channel != 2 {
+		t.Fatalf("opened = %+v", op)
+	}
+	evs = script(st, withChans(5, ch1), withChans(10, ch1))
+	if cl := ofType(evs, ChanClosed); len(cl) != 0 {
+		t.Errorf("a channel not listed yet is closed: %+v", cl)
+	}
+	if len(st.ChannelsOf(connA)) != 2 {
+		t.Errorf("channels %d, want 2", len(st.ChannelsOf(connA)))
+	}
+	// Listed, then gone: closed.
+	ch2 := Channel{Conn: connA, Number: 2, Node: "rabbit@a", User: "app", Vhost: "/", State: "running"}
+	evs = script(st, withChans(12, ch1, ch2), withChans(17, ch1))
+	if cl := ofType(evs, ChanClosed); len(cl) != 1 || cl[0].Channel != 2 {
+		t.Errorf("closed = %+v, want channel 2", cl)
+	}
+	// Announced and never listed past the grace: gone.
+	created3 := created
+	created3.Meta = from(at(20), SourceEvents)
+	created3.Headers = map[string]any{"name": connA + " (3)", "number": int64(3), "user": "app", "vhost": "/", "node": "rabbit@a"}
+	evs = script(st, created3, withChans(25, ch1), withChans(40, ch1))
+	if cl := ofType(evs, ChanClosed); len(cl) != 1 || cl[0].Channel != 3 {
+		t.Errorf("closed = %+v, want channel 3 after the grace", cl)
+	}
+}
