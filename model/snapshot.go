@@ -332,6 +332,13 @@ func (s *State) diffChannels(x MgmtSnapshot) {
 			// only once its stats are in (as for connections).
 			continue
 		}
+		if ch.missed++; ch.Listed && ch.missed < 2 {
+			// A paged listing of a list that changes while it is read can
+			// skip an item at a page boundary: a channel is gone once two
+			// listings in a row lack it (its close through the event
+			// exchange or the log is immediate).
+			continue
+		}
 		gone = append(gone, k)
 	}
 	sort.Slice(gone, func(i, j int) bool {
@@ -356,7 +363,7 @@ func (s *State) diffChannels(x MgmtSnapshot) {
 	for _, ch := range x.Channels {
 		k := ch.Key()
 		if cv := s.chans[k]; cv != nil {
-			cv.Channel, cv.Listed = ch, true
+			cv.Channel, cv.Listed, cv.missed = ch, true, 0
 			continue
 		}
 		c := s.conns[k.Conn]

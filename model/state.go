@@ -83,6 +83,7 @@ type ChanView struct {
 	Channel
 	FirstSeen time.Time
 	Listed    bool // the management API has listed it (a channel the event exchange announced may not be yet)
+	missed    int  // complete listings in a row that lacked it since it was last listed
 }
 
 // NodeView is a node as the state knows it.
