@@ -36,6 +36,10 @@ type MgmtSnapshot struct {
 	NodesOK       bool         `json:"nodes_ok"`
 	Connections   []Connection `json:"connections,omitempty"`
 	ConnectionsOK bool         `json:"connections_ok"`
+	// ConnectionsPaged: the list came in more than one page, read one
+	// after the other while it changed; an item can be skipped at a page
+	// boundary, so one listing without a connection does not close it.
+	ConnectionsPaged bool `json:"connections_paged,omitempty"`
 	Channels      []Channel    `json:"channels,omitempty"`
 	ChannelsOK    bool         `json:"channels_ok"`
 	// Unavailable names columns the broker does not report (stats disabled).

@@ -137,12 +137,22 @@ func (s *State) diffConns(x MgmtSnapshot) {
 			// lists a connection only once its stats are in.
 			continue
 		}
+		if c.Listed && c.missedAt.IsZero() && x.ConnectionsPaged {
+			// A paged listing can skip an item at a page boundary: the
+			// next complete listing decides (the event exchange and the
+			// log tell a close at once).
+			c.missedAt = x.Time
+			continue
+		}
 		gone = append(gone, name)
 	}
 	sort.Strings(gone)
 	for _, name := range gone {
 		c := s.conns[name]
 		at := x.Time
+		if !c.missedAt.IsZero() {
+			at = c.missedAt // the first listing that lacked it
+		}
 		if nv := s.nodes[s.nodeOf(c.Node)]; nv != nil && nv.out != nil && !nv.out.cutOff &&
 			nv.out.from.After(c.LastSeen) && nv.out.from.Before(at) {
 			at = nv.out.from // it went with its node: the close happened when the node went
@@ -189,7 +199,7 @@ func (s *State) snapConn(x MgmtSnapshot, n Connection) {
 		c.PID = keepPID
 	}
 	c.PrevRecv, c.PrevSend = prev.RecvRate, prev.SendRate
-	c.LastSeen, c.Listed = x.Time, true
+	c.LastSeen, c.Listed, c.missedAt = x.Time, true, time.Time{}
 	if n.RecvBytes != prev.RecvBytes || c.LastRecvAt.IsZero() {
 		c.LastRecvAt = x.Time
 	}

@@ -64,6 +64,7 @@ type ConnView struct {
 	Probe      bool      // amqptop's own probe
 	Own        bool      // one of amqptop's own connections (probe, event and log subscribers)
 	Listed     bool      // a management snapshot has listed it
+	missedAt   time.Time // the first paged listing that lacked it since (zero: none)
 	Closed     bool
 	ClosedAt   time.Time
 	Close      *Event // its connection.closed event, once emitted

@@ -159,6 +159,37 @@ func TestSeenAtStart(t *testing.T) {
 	}
 }
 
+// A paged listing can skip a connection at a page boundary: one paged
+// listing without it does not close it; the next one that lacks it does,
+// dated at the first. An unpaged listing is read at once and decides
+// alone.
+func TestPagedListingNeedsTwoAbsences(t *testing.T) {
+	st := New(Options{Diagnoser: fakeKB{}})
+	paged := func(sec float64, conns ...Connection) MgmtSnapshot {
+		x := snap(sec, conns...)
+		x.ConnectionsPaged = true
+		return x
+	}
+	a, b := conn(connA, "svc", 1), conn(connB, "other", 1)
+	evs := script(st, paged(0, a, b), paged(5, a), paged(10, a, b), Tick{Meta: at(20)})
+	if cl := ofType(evs, ConnClosed); len(cl) != 0 || st.Conn(connB).Closed {
+		t.Fatalf("closed by one paged listing without it: %+v", cl)
+	}
+	if n := len(ofType(evs, ConnOpened)) + len(ofType(evs, ClientReconnected)); n != 0 {
+		t.Errorf("%d opened or reconnected events for a connection that never went", n)
+	}
+	evs = script(st, append([]Observation{paged(25, a), paged(30, a)}, ticks(31, 40)...)...)
+	cl := ofType(evs, ConnClosed)
+	if len(cl) != 1 || cl[0].Conn != connB || !cl[0].Time.Equal(at(25).Time) {
+		t.Fatalf("closed = %+v, want connB dated at the first listing without it", cl)
+	}
+	// Unpaged: one listing decides.
+	evs = script(st, append([]Observation{snap(45)}, ticks(46, 55)...)...)
+	if cl := ofType(evs, ConnClosed); len(cl) != 1 || cl[0].Conn != connA {
+		t.Errorf("closed = %+v, want connA at once", cl)
+	}
+}
+
 func TestVanishedWaitsForTheBrokersReason(t *testing.T) {
 	st := New(Options{Diagnoser: fakeKB{}})
 	script(st, snap(0, conn(connA, "svc", 1)))

@@ -89,6 +89,7 @@ func assemble(r *mgmtReplies, churn mgmtChurn, now time.Time) mgmtPoll {
 	case conns.ok:
 		anyOK = true
 		snap.Connections, snap.ConnectionsOK = mgmtConns(conns.v, res.statsOff, &snap.Unavailable), true
+		snap.ConnectionsPaged = r.connsPaged
 	case conns.is(mgmtErrChanged):
 	case conns.err != nil:
 		fail(conns.err)

@@ -80,12 +80,13 @@ func (p *mgmtPart[T]) is(k mgmtErrKind) bool { return p.err != nil && p.err.kind
 
 // mgmtReplies is what one poll fetched, in the wire shapes.
 type mgmtReplies struct {
-	overview mgmtPart[mgmtOverview]
-	nodes    mgmtPart[[]mgmtNode]
-	conns    mgmtPart[[]mgmtConn]
-	chans    mgmtPart[[]mgmtChan]
-	connsAt  time.Time // when the connection list was read (zero: it was not asked for)
-	aborted  bool      // a fatal error stopped the poll: the rest would fail the same way
+	overview   mgmtPart[mgmtOverview]
+	nodes      mgmtPart[[]mgmtNode]
+	conns      mgmtPart[[]mgmtConn]
+	chans      mgmtPart[[]mgmtChan]
+	connsAt    time.Time // when the connection list was read (zero: it was not asked for)
+	connsPaged bool      // it came in more than one page
+	aborted    bool      // a fatal error stopped the poll: the rest would fail the same way
 }
 
 // statsOff reports whether the broker does not collect statistics, as far
@@ -156,13 +157,13 @@ func (a *mgmtAPI) fetch(ctx context.Context) mgmtReplies {
 		return r
 	}
 
-	conns, err := mgmtFetchList(ctx, a, mgmtConnList)
-	r.conns, r.connsAt = mgmtResult(conns, err), time.Now()
+	conns, paged, err := mgmtFetchList(ctx, a, mgmtConnList)
+	r.conns, r.connsAt, r.connsPaged = mgmtResult(conns, err), time.Now(), paged
 	if !goOn(err) || timeouts >= 2 || r.statsOff() {
 		return r
 	}
 
-	chans, err := mgmtFetchList(ctx, a, mgmtChanList)
+	chans, _, err := mgmtFetchList(ctx, a, mgmtChanList)
 	r.chans = mgmtResult(chans, err)
 	goOn(err)
 	return r

@@ -20,20 +20,22 @@ type mgmtListSpec[T any] struct {
 // between the first and the last page (or a page runs past the end), items
 // may have been skipped, so the list is read again once; if it changes
 // again the result is an mgmtErrChanged error and the list is not used.
-func mgmtFetchList[T any](ctx context.Context, a *mgmtAPI, l mgmtListSpec[T]) ([]T, *mgmtError) {
+// paged says the list came in more than one page (an item can then have
+// been skipped at a page boundary even when the total did not change).
+func mgmtFetchList[T any](ctx context.Context, a *mgmtAPI, l mgmtListSpec[T]) (_ []T, paged bool, _ *mgmtError) {
 	for attempt := 1; ; attempt++ {
-		items, changed, err := mgmtFetchPages(ctx, a, l)
+		items, pages, changed, err := mgmtFetchPages(ctx, a, l)
 		if err != nil || !changed {
-			return items, err
+			return items, pages > 1, err
 		}
 		if attempt == 2 {
-			return nil, &mgmtError{endpoint: l.endpoint, kind: mgmtErrChanged,
+			return nil, true, &mgmtError{endpoint: l.endpoint, kind: mgmtErrChanged,
 				msg: l.endpoint + " changed while amqptop paged through it (" + strconv.Itoa(len(items)) + " items)"}
 		}
 	}
 }
 
-func mgmtFetchPages[T any](ctx context.Context, a *mgmtAPI, l mgmtListSpec[T]) (all []T, changed bool, _ *mgmtError) {
+func mgmtFetchPages[T any](ctx context.Context, a *mgmtAPI, l mgmtListSpec[T]) (all []T, pages int, changed bool, _ *mgmtError) {
 	seen := map[string]struct{}{}
 	total := -1
 	for n := 1; ; n++ {
@@ -46,16 +48,16 @@ func mgmtFetchPages[T any](ctx context.Context, a *mgmtAPI, l mgmtListSpec[T]) (
 		body, err := a.get(ctx, l.endpoint, q, mgmtListLimit)
 		if err != nil {
 			if err.kind == mgmtErrPageRange {
-				return all, true, nil // the list shrank under us
+				return all, n, true, nil // the list shrank under us
 			}
-			return nil, false, err
+			return nil, n, false, err
 		}
 		pg, err := mgmtDecodeList[T](l.endpoint, body)
 		if err != nil {
-			return nil, false, err
+			return nil, n, false, err
 		}
 		if !pg.paged {
-			return mgmtDedupe(pg.items, l.key, seen), false, nil
+			return mgmtDedupe(pg.items, l.key, seen), 1, false, nil
 		}
 		if total < 0 {
 			total = pg.total
@@ -64,14 +66,13 @@ func mgmtFetchPages[T any](ctx context.Context, a *mgmtAPI, l mgmtListSpec[T]) (
 		}
 		all = append(all, mgmtDedupe(pg.items, l.key, seen)...)
 		if n >= pg.pageCount || len(pg.items) == 0 {
-			break
+			return all, n, changed, nil
 		}
 		if n >= mgmtMaxPages {
-			return nil, false, &mgmtError{endpoint: l.endpoint, kind: mgmtErrJSON,
+			return nil, n, false, &mgmtError{endpoint: l.endpoint, kind: mgmtErrJSON,
 				msg: "unexpected reply from " + l.endpoint + ": more than " + strconv.Itoa(mgmtMaxPages) + " pages"}
 		}
 	}
-	return all, changed, nil
 }
 
 // mgmtDedupe drops items already seen (a list that grew while being paged

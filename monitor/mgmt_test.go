@@ -566,6 +566,11 @@ func TestMgmtPaging(t *testing.T) {
 	if !reflect.DeepEqual(one.Connections, snap.Connections) || !reflect.DeepEqual(one.Channels, snap.Channels) {
 		t.Errorf("paging by 2 and by 500 disagree")
 	}
+	// The snapshot says whether its connection list came in pages (one
+	// listing without a connection then does not close it).
+	if !snap.ConnectionsPaged || one.ConnectionsPaged {
+		t.Errorf("ConnectionsPaged %v by 2, %v by 500", snap.ConnectionsPaged, one.ConnectionsPaged)
+	}
 }
 
 func TestMgmtPageSizeClamped(t *testing.T) {
