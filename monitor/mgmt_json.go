@@ -301,23 +301,30 @@ func mgmtCheckItems[T any](endpoint string, items []T) *mgmtError {
 // instead of failing the whole reply; a reply of the wrong shape or that
 // does not parse is an error naming the endpoint.
 func mgmtDecode(endpoint string, body []byte, v any, tolerate string) *mgmtError {
+	_, err := mgmtDecodeTolerant(endpoint, body, v, tolerate)
+	return err
+}
+
+// mgmtDecodeTolerant is mgmtDecode that also says whether it tolerated a
+// type error (encoding/json then reports no later one).
+func mgmtDecodeTolerant(endpoint string, body []byte, v any, tolerate string) (tolerated bool, _ *mgmtError) {
 	if mgmtFirstByte(body) == 'n' && json.Valid(body) {
 		// json.Unmarshal takes null as "leave v as it is": a reply of
 		// null would read as an empty overview or node list.
-		return &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
+		return false, &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
 			msg:  "unexpected reply from " + endpoint + ": null",
 			hint: mgmtNotAPIHint, cond: condMgmtNotRabbitMQ}
 	}
 	err := json.Unmarshal(body, v)
 	if err == nil {
-		return nil
+		return false, nil
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		if te.Field != "" && strings.HasPrefix(te.Field, tolerate) {
-			return nil
+			return true, nil
 		}
-		return &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
+		return false, &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
 			msg:  "unexpected JSON from " + endpoint + ": " + mgmtJSONKind(te.Value) + " where " + mgmtGoKind(te.Type) + " was expected" + mgmtAtField(te.Field),
 			hint: mgmtNotAPIHint, cond: condMgmtNotRabbitMQ}
 	}
@@ -327,7 +334,7 @@ func mgmtDecode(endpoint string, body []byte, v any, tolerate string) *mgmtError
 	} else {
 		e.advise(condMgmtGarbledReply, "the reply was cut short or garbled (a proxy, or the broker under memory pressure)")
 	}
-	return e
+	return false, e
 }
 
 func mgmtAtField(f string) string {
@@ -401,20 +408,24 @@ func mgmtDecodeList[T any](endpoint string, body []byte) (mgmtListReply[T], *mgm
 		return mgmtListReply[T]{items: items}, nil
 	}
 	var pg mgmtPage[T]
-	if err := mgmtDecode(endpoint, body, &pg, "items."); err != nil {
+	tolerated, err := mgmtDecodeTolerant(endpoint, body, &pg, "items.")
+	if err != nil {
 		return mgmtListReply[T]{}, err
 	}
 	// encoding/json reports only the first type error: when it was a
 	// tolerated one inside an item, a page count that is not a number
-	// would be lost behind it. The page's own fields are read again alone.
+	// would be lost behind it. The page's own fields are then read again
+	// alone (only then: it costs a second pass over the body).
 	var frame struct {
 		TotalCount *int            `json:"total_count"`
 		Page       *int            `json:"page"`
 		PageCount  *int            `json:"page_count"`
 		Items      json.RawMessage `json:"items"`
 	}
-	if err := mgmtDecode(endpoint, body, &frame, "\x00"); err != nil {
-		return mgmtListReply[T]{}, err
+	if tolerated {
+		if err := mgmtDecode(endpoint, body, &frame, "\x00"); err != nil {
+			return mgmtListReply[T]{}, err
+		}
 	}
 	if pg.Items == nil {
 		return mgmtListReply[T]{}, &mgmtError{endpoint: endpoint, kind: mgmtErrJSON,
