@@ -18,13 +18,11 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"runtime/debug"
 	"sort"
 	"strings"
 
 	"github.com/amqptop/amqptop/model/inert"
-	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -389,13 +387,4 @@ func levenshtein(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-// red colours a line for stderr when it is a terminal that takes colour.
-func (a *app) red(s string) string {
-	f, ok := a.stderr.(*os.File)
-	if !ok || os.Getenv("NO_COLOR") != "" || !term.IsTerminal(f.Fd()) {
-		return s
-	}
-	return "\x1b[1;31m" + s + "\x1b[0m"
 }

@@ -1,6 +1,11 @@
 package cli
 
-import "github.com/amqptop/amqptop/model"
+import (
+	"os"
+
+	"github.com/amqptop/amqptop/model"
+	"github.com/charmbracelet/x/term"
+)
 
 // advice is what the command line adds, naming its own flags and
 // variables, to a source's hint for each condition the monitor reports
@@ -81,4 +86,13 @@ func withAdvice(o model.Observation) model.Observation {
 		st.Hint += "; " + a
 	}
 	return st
+}
+
+// red colours a line for stderr when it is a terminal that takes colour.
+func (a *app) red(s string) string {
+	f, ok := a.stderr.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || !term.IsTerminal(f.Fd()) {
+		return s
+	}
+	return "\x1b[1;31m" + s + "\x1b[0m"
 }

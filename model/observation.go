@@ -39,9 +39,9 @@ type MgmtSnapshot struct {
 	// ConnectionsPaged: the list came in more than one page, read one
 	// after the other while it changed; an item can be skipped at a page
 	// boundary, so one listing without a connection does not close it.
-	ConnectionsPaged bool `json:"connections_paged,omitempty"`
-	Channels      []Channel    `json:"channels,omitempty"`
-	ChannelsOK    bool         `json:"channels_ok"`
+	ConnectionsPaged bool      `json:"connections_paged,omitempty"`
+	Channels         []Channel `json:"channels,omitempty"`
+	ChannelsOK       bool      `json:"channels_ok"`
 	// Unavailable names columns the broker does not report (stats disabled).
 	Unavailable []string `json:"unavailable,omitempty"`
 }
