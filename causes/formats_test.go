@@ -30,23 +30,33 @@ type brokerFormat struct {
 
 func readFormats(t *testing.T) []brokerFormat {
 	t.Helper()
-	f, err := os.Open("testdata/broker_formats.jsonl")
+	return readJSONL[brokerFormat](t, "testdata/broker_formats.jsonl")
+}
+
+// readJSONL reads a testdata file of one JSON object per line (blank
+// lines skipped).
+func readJSONL[T any](t *testing.T, path string) []T {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []brokerFormat
+	var out []T
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
-		var b brokerFormat
-		if err := json.Unmarshal(sc.Bytes(), &b); err != nil {
-			t.Fatalf("%v: %s", err, sc.Text())
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, sc.Text())
 		}
-		out = append(out, b)
+		out = append(out, v)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 	return out
 }

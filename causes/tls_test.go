@@ -1,9 +1,6 @@
 package causes_test
 
 import (
-	"bufio"
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
@@ -34,25 +31,7 @@ type tlsCase struct {
 
 func readTLSCases(t *testing.T) []tlsCase {
 	t.Helper()
-	f, err := os.Open("testdata/tls.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []tlsCase
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var c tlsCase
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatalf("%v: %s", err, sc.Text())
-		}
-		out = append(out, c)
-	}
-	return out
+	return readJSONL[tlsCase](t, "testdata/tls.jsonl")
 }
 
 // Every text seen in the TLS runs, the client's error alone or the
