@@ -314,8 +314,11 @@ func valueWord(s *setting) string {
 	switch {
 	case strings.HasSuffix(s.key, "url"):
 		return "URL"
-	case strings.HasSuffix(s.key, "file"), s.key == "rules", s.key == "broker_log", s.key == "config":
+	case strings.HasSuffix(s.key, "file"), s.key == "rules", s.key == "broker_log", s.key == "config",
+		s.key == "ca_cert", s.key == "client_cert", s.key == "client_key", s.key == "debug":
 		return "PATH"
+	case s.key == "server_name":
+		return "NAME"
 	case s.def != "" && strings.HasSuffix(s.def, "s") && s.def[0] >= '0' && s.def[0] <= '9':
 		return "DURATION"
 	case s.key == "fail_on":
