@@ -73,6 +73,15 @@ func TestTLSTexts(t *testing.T) {
 		if !c.Ambiguous {
 			checkTLSVariant(t, c, d)
 		}
+		if c.Side == "broker" && len(c.Lines) > 1 && strings.Contains(c.Lines[0], " ALERT: ") {
+			// The entry's first line alone (pasted without the rest): still
+			// tls-error, with a note that says what the rest would tell.
+			l, _ := wire.ParseLogLine(c.Lines[0])
+			fd := b.Diagnose(model.Evidence{Log: []string{l.Text}})
+			if !fd.Fits(c.Cause) || len(fd.Notes) == 0 {
+				t.Errorf("%s TLS %s %s, the first line alone %q: %+v", c.Broker, c.TLS, c.Case, l.Text, fd)
+			}
+		}
 		if !d.Fits(c.Cause) && !(c.Ambiguous && d.Confidence <= model.ConfLow) {
 			t.Errorf("%s TLS %s %s (%s %s): %s (%s), want %s\n  %q", c.Broker, c.TLS, c.Case, c.Side, c.Client, got, d.Confidence, c.Cause, c.Text)
 		} else if testing.Verbose() {
@@ -98,7 +107,7 @@ var tlsVariants = map[string][]string{
 	"unknown-ca":                   {"The client does not trust the broker's certificate", "The client refused the broker's certificate"},
 	"wrong-server-name":            {"The broker's certificate does not name the host", "The client refused the broker's certificate"},
 	"tls-on-plain-port":            {"A TLS client on a plain port"},
-	"plain-on-tls-port":            {"A plain client on a TLS port", "amqp091-go reads a TLS port's alert"},
+	"plain-on-tls-port":            {"A plain client on a TLS port", "amqp091-go reads a TLS port's alert", "The broker's TLS port got a first record"},
 }
 
 // checkTLSVariant: the diagnosis of a real TLS text says which variant it
