@@ -4,7 +4,7 @@ BIN      ?= bin/amqptop
 PKGS     := ./...
 TESTFLAGS ?=
 
-.PHONY: help build demo run test test-short bench measure loadgen lint golden fuzz fuzz-smoke zoo broker-start broker-stop clean
+.PHONY: help build demo run test test-short bench measure measure-scale loadgen lint golden fuzz fuzz-smoke zoo broker-start broker-stop clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,9 @@ measure: ## the README's numbers, side by side in one run: every benchmark, then
 		-run '^(TestNetworkFaultsInAmqptopsPath|TestLongDemoRunHasBoundedMemory|TestNoGoroutineGrowthAcross100Reconnects)$$' ./cli ./monitor >$$log 2>&1; \
 	rc=$$?; grep -E 'saw the cut|after the cut healed|hour [0-9]+:|cycles|^(--- |ok|FAIL)' $$log; \
 	[ $$rc -eq 0 ] || echo "measure: the tests failed (rc $$rc): $$log"; exit $$rc
+
+measure-scale: ## what amqptop costs a private node at N live connections and how fast it shows them (N=500,2000,5000; the README keeps the table)
+	$(GO) run ./faults/cmd/scale -n $(or $(N),500,2000,5000)
 
 loadgen: ## N real connections (2 channels, a consumer, light traffic each) against the private node of scripts/testbroker; N=500 FOR=0s (until ^C) END=close|kill URL=amqp://...
 	$(GO) run ./faults/cmd/loadgen -n $(or $(N),500) -for $(or $(FOR),0s) -end $(or $(END),close) $(if $(URL),-url '$(URL)')

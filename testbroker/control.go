@@ -294,3 +294,14 @@ func Cluster(ctx context.Context, o Options) (a, b *Node, err error) {
 	}
 	return a, b, nil
 }
+
+// PID is the node's beam.smp OS process id (0 when it is not running):
+// what a measurement reads the broker's CPU time from (/proc/PID/stat).
+func (n *Node) PID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.proc == nil || n.exitedLocked() {
+		return 0
+	}
+	return n.proc.Pid
+}
