@@ -25,6 +25,7 @@ type closeRec struct {
 	reason   bool     // the broker's own reason is in
 	why      string   // the broker's reason in its words, when there is no reply text
 	emitted  bool
+	renamed  bool // its connection's identity came in after it was published: revise it
 	quiet    bool // a channel that went with its connection: never published
 	diag     Diagnosis
 }
@@ -226,9 +227,10 @@ func (s *State) publishClose(r *closeRec) {
 		}
 	}
 	d := s.diagnose(r)
-	if r.emitted && sameDiagnosis(r.diag, d) {
+	if r.emitted && sameDiagnosis(r.diag, d) && !r.renamed {
 		return
 	}
+	r.renamed = false
 	r.diag = d
 	e := Event{ID: r.id, Time: r.at, Type: ConnClosed, Source: r.src, Node: r.conn.Node, Conn: r.conn.Name,
 		Client: r.conn.Client, User: r.conn.User, Vhost: r.conn.Vhost, Peer: r.conn.Peer, Channel: r.channel,
@@ -260,6 +262,9 @@ func (s *State) publishClose(r *closeRec) {
 	} else {
 		pub = s.emit(e)
 		r.emitted, r.id = true, pub.ID
+		if r.conn.Client == "" {
+			s.nameless[r.conn.Name] = append(s.nameless[r.conn.Name], r)
+		}
 	}
 	if pub == nil {
 		return
@@ -327,4 +332,22 @@ func (s *State) Flush() []Event {
 	out := s.out
 	s.out = nil
 	return out
+}
+
+// named revises the closes published before conn was known by its client
+// name (see State.nameless), now that it is.
+func (s *State) named(conn Connection) {
+	rs := s.nameless[conn.Name]
+	if len(rs) == 0 || conn.Client == "" {
+		return
+	}
+	delete(s.nameless, conn.Name)
+	for _, r := range rs {
+		if r.conn.Client != "" || s.closes[r.key] != r {
+			continue
+		}
+		mergeConn(&r.conn, conn)
+		r.renamed = true
+		s.publishClose(r)
+	}
 }

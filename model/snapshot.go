@@ -200,6 +200,7 @@ func (s *State) snapConn(x MgmtSnapshot, n Connection) {
 	}
 	c.PrevRecv, c.PrevSend = prev.RecvRate, prev.SendRate
 	c.LastSeen, c.Listed, c.missedAt = x.Time, true, time.Time{}
+	s.named(c.Connection)
 	if n.RecvBytes != prev.RecvBytes || c.LastRecvAt.IsZero() {
 		c.LastRecvAt = x.Time
 	}
@@ -276,6 +277,7 @@ func (s *State) upsertConn(n Connection, src Source, t time.Time) *ConnView {
 		prev := c.Connection
 		c.Connection = n
 		mergeConn(&c.Connection, prev)
+		s.named(c.Connection)
 		return c
 	}
 	if cr, ok := s.created[n.Name]; ok {
@@ -284,6 +286,7 @@ func (s *State) upsertConn(n Connection, src Source, t time.Time) *ConnView {
 	c := &ConnView{Connection: n, Source: src, FirstSeen: t, LastSeen: t, LastRecvAt: t}
 	c.Own = s.isOwn(n.Client)
 	s.conns[n.Name] = c
+	s.named(n)
 	if n.PID != "" {
 		s.pids[n.PID] = n.Name
 	}

@@ -156,30 +156,35 @@ type State struct {
 
 	history ring
 	closes  map[string]*closeRec // by close key, pending or emitted
-	pids    map[string]string    // Erlang pid → connection name
-	chpids  map[string]ChannelKey
-	created map[string]Connection // connection.created details, by name
-	recon   map[string]*reconTrack
-	out     []Event
+	// nameless are published closes whose connection was not known by
+	// its client name yet (a channel error in the log before the event
+	// exchange's connection.created): revised once it is, by connection.
+	nameless map[string][]*closeRec
+	pids     map[string]string // Erlang pid → connection name
+	chpids   map[string]ChannelKey
+	created  map[string]Connection // connection.created details, by name
+	recon    map[string]*reconTrack
+	out      []Event
 }
 
 // New returns an empty State.
 func New(o Options) *State {
 	o.defaults()
 	return &State{
-		opt:     o,
-		nodes:   map[string]*NodeView{},
-		conns:   map[string]*ConnView{},
-		chans:   map[ChannelKey]*ChanView{},
-		chansOf: map[string]map[int]struct{}{},
-		sources: map[Source]*SourceView{},
-		history: ring{cap: o.History},
-		closes:  map[string]*closeRec{},
-		pids:    map[string]string{},
-		chpids:  map[string]ChannelKey{},
-		created: map[string]Connection{},
-		recon:   map[string]*reconTrack{},
-		probe:   newProbe(o.ProbeWindow),
+		opt:      o,
+		nodes:    map[string]*NodeView{},
+		conns:    map[string]*ConnView{},
+		chans:    map[ChannelKey]*ChanView{},
+		chansOf:  map[string]map[int]struct{}{},
+		sources:  map[Source]*SourceView{},
+		history:  ring{cap: o.History},
+		closes:   map[string]*closeRec{},
+		nameless: map[string][]*closeRec{},
+		pids:     map[string]string{},
+		chpids:   map[string]ChannelKey{},
+		created:  map[string]Connection{},
+		recon:    map[string]*reconTrack{},
+		probe:    newProbe(o.ProbeWindow),
 	}
 }
 
@@ -330,6 +335,7 @@ func (s *State) expire() {
 	for k, r := range s.closes {
 		if r.emitted && s.now.Sub(r.at) > s.opt.ClosedTTL {
 			delete(s.closes, k)
+			delete(s.nameless, r.conn.Name)
 		}
 	}
 	var closed []*ConnView

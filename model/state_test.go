@@ -475,6 +475,35 @@ func TestAuthFailure(t *testing.T) {
 	}
 }
 
+// A channel error the log tells before the event exchange has said who
+// the connection is (the two streams race) is published at once, then
+// revised with the client's name when it comes: the same event, updated.
+func TestChannelCloseNamedLater(t *testing.T) {
+	st := New(Options{Diagnoser: fakeKB{}})
+	script(st, snap(0))
+	evs := script(st, logEntry(2, "error", "Channel error on connection <0.7.0> ("+connA+", vhost: '/', user: 'app'), channel 1:\noperation queue.declare caused a channel exception not_found: no queue 'x' in vhost '/'"))
+	cl := ofType(evs, ChanClosed)
+	if len(cl) != 1 || cl[0].Client != "" || cl[0].Cause == nil {
+		t.Fatalf("channel.closed = %+v", cl)
+	}
+	evs = script(st, BrokerEvent{Meta: from(at(2.01), SourceEvents), Key: "connection.created", Headers: map[string]any{
+		"name": connA, "pid": "<rabbit@a.1.7.0>", "user": "app", "vhost": "/", "node": "rabbit@a",
+		"user_provided_name": "boot-not-found", "timeout": int64(60), "peer_host": "{10,0,0,5}", "peer_port": int64(40001)}})
+	rev := ofType(evs, ChanClosed)
+	if len(rev) != 1 || !rev[0].Update || rev[0].ID != cl[0].ID || rev[0].Client != "boot-not-found" || rev[0].Channel != 1 ||
+		rev[0].Cause == nil || rev[0].Cause.ID != cl[0].Cause.ID {
+		t.Fatalf("revision = %+v", rev)
+	}
+	if e := st.history.find(cl[0].ID); e == nil || e.Client != "boot-not-found" {
+		t.Errorf("the history keeps %+v", e)
+	}
+	// Once named, never again.
+	evs = script(st, snap(5, conn(connA, "boot-not-found", 1)))
+	if n := len(ofType(evs, ChanClosed)); n != 0 {
+		t.Errorf("%d more revisions", n)
+	}
+}
+
 func TestChannelErrorKeepsTheConnection(t *testing.T) {
 	st := New(Options{Diagnoser: fakeKB{}})
 	script(st, snap(0, conn(connA, "svc", 1)))
