@@ -553,7 +553,9 @@ func liveCluster(t *testing.T, kind string) {
 	if err := b.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	r.waitFor(t, "b lost", 30*time.Second, func(e *arrival) bool {
+	// The API says b is gone at its next poll, which a loaded machine
+	// may have stretched (up to the poller's 60 s cap).
+	r.waitFor(t, "b lost", 90*time.Second, func(e *arrival) bool {
 		return e.Type == model.NodeDown && e.Node == b.Name && strings.Contains(e.Text, "lost")
 	})
 	if err := b.Restart(context.Background()); err != nil {
