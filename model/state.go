@@ -235,14 +235,7 @@ func (s *State) Apply(o Observation) []Event {
 
 // emit stamps an event and appends it to the history and the output.
 func (s *State) emit(e Event) *Event {
-	s.seq++
-	e.Seq = s.seq
-	if e.ID == 0 {
-		e.ID = e.Seq
-	}
-	if e.Time.IsZero() {
-		e.Time = s.now
-	}
+	e = s.stamp(e)
 	s.history.push(e)
 	s.out = append(s.out, e)
 	return s.history.last()
@@ -251,7 +244,11 @@ func (s *State) emit(e Event) *Event {
 // tell emits an event that is not kept in the history: it says what was
 // already so when amqptop started (connection.seen), which a script
 // reading the stream needs and the history of what happened does not.
-func (s *State) tell(e Event) {
+func (s *State) tell(e Event) { s.out = append(s.out, s.stamp(e)) }
+
+// stamp gives an event its sequence number, its ID (the same, for a new
+// event) and, when it has none, the state's time.
+func (s *State) stamp(e Event) Event {
 	s.seq++
 	e.Seq = s.seq
 	if e.ID == 0 {
@@ -260,7 +257,7 @@ func (s *State) tell(e Event) {
 	if e.Time.IsZero() {
 		e.Time = s.now
 	}
-	s.out = append(s.out, e)
+	return e
 }
 
 // revise replaces an event in the history and emits the revision.
