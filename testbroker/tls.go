@@ -251,27 +251,18 @@ func certTimes(tmpl *x509.Certificate) error {
 	return nil
 }
 
-func selfSign(tmpl *x509.Certificate) (*keyPair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("testbroker: %w", err)
-	}
-	if err := certTimes(tmpl); err != nil {
-		return nil, err
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("testbroker: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("testbroker: %w", err)
-	}
-	return &keyPair{cert: cert, der: der, key: key}, nil
-}
+func selfSign(tmpl *x509.Certificate) (*keyPair, error) { return sign(tmpl, nil) }
 
 // issue signs a leaf certificate with the CA kp.
 func (kp *keyPair) issue(tmpl *x509.Certificate) (*keyPair, error) {
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.BasicConstraintsValid = true
+	return sign(tmpl, kp)
+}
+
+// sign makes a new key and its certificate from tmpl, signed by ca (nil:
+// by itself).
+func sign(tmpl *x509.Certificate, ca *keyPair) (*keyPair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("testbroker: %w", err)
@@ -279,9 +270,11 @@ func (kp *keyPair) issue(tmpl *x509.Certificate) (*keyPair, error) {
 	if err := certTimes(tmpl); err != nil {
 		return nil, err
 	}
-	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-	tmpl.BasicConstraintsValid = true
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, kp.cert, &key.PublicKey, kp.key)
+	parent, signer := tmpl, any(key)
+	if ca != nil {
+		parent, signer = ca.cert, ca.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
 	if err != nil {
 		return nil, fmt.Errorf("testbroker: %w", err)
 	}
